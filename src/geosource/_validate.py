@@ -1,0 +1,886 @@
+"""Parse and validate a layer frame, collecting every problem before raising once.
+
+The flow for one frame: normalise column names, parse each cell to its type (so that a bad cell
+gets a precise message), normalise countries/minerals/ports, run the kind's pandera schema, then
+the cross-field checks (lat/lon swaps, points outside their country, dangling references).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import warnings
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pandera.errors
+import shapely
+
+from ._schemas import SPECS, FieldSpec, LayerSpec, pandera_schema
+from .countries import country_name, normalize_country
+from .errors import LayerError, Problem, ReprojectedWarning
+from .minerals import MINERALS, normalize_mineral
+
+log = logging.getLogger(__name__)
+
+#: A point counts as inside its stated country within this many degrees of the 1:50m polygon
+#: (about 11 km at the equator): coastal sites and ports sit on generalised coastlines.
+COUNTRY_TOLERANCE_DEG = 0.1
+
+SEAROUTE_PASSAGES = (
+    "babalmandab",
+    "bosporus",
+    "dardanelles",
+    "gibraltar",
+    "malacca",
+    "ormuz",
+    "panama",
+    "suez",
+    "sunda",
+    "south_africa",
+    "northwest",
+    "bering",
+    "chili",
+)
+
+
+@dataclass
+class ValidationReport:
+    """What validating one layer found.
+
+    Attributes
+    ----------
+    kind
+        The layer kind.
+    file
+        The file (or label) the rows came from.
+    data
+        Every row, parsed and normalised (GeoDataFrame for spatial kinds). Rows with problems
+        keep their original values where a value could not be parsed.
+    problems
+        Every problem found, in file order.
+    renamed
+        Columns renamed to their canonical names (e.g. ``Longitude`` -> ``lon``).
+    """
+
+    kind: str
+    file: str
+    data: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+    @property
+    def bad_rows(self) -> list[int]:
+        """1-based numbers of the rows with at least one problem."""
+        return sorted({p.row for p in self.problems if p.row is not None})
+
+    def raise_if_invalid(self) -> None:
+        """Raise :class:`~geosource.errors.LayerError` listing every problem, if any."""
+        if self.problems:
+            raise LayerError(self.problems)
+
+    def file_problems(self) -> list[Problem]:
+        """Problems that concern the whole file rather than a row (e.g. a missing column)."""
+        return [p for p in self.problems if p.row is None]
+
+    def valid(self) -> pd.DataFrame:
+        """The rows without problems, keeping their original order and index."""
+        bad = {r - 1 for r in self.bad_rows}
+        keep = [i for i in range(len(self.data)) if i not in bad]
+        return self.data.iloc[keep]
+
+    def skipped(self) -> pd.DataFrame:
+        """One row per skipped row: its number, id (where the kind has one) and every reason."""
+        spec = SPECS[self.kind]
+        reasons: dict[int, list[str]] = {}
+        for p in self.problems:
+            if p.row is not None:
+                text = f"{p.field}: {p.problem}" if p.field else p.problem
+                reasons.setdefault(p.row, []).append(text)
+        rows = []
+        for row in sorted(reasons):
+            ident = None
+            if spec.id_field and spec.id_field in self.data.columns:
+                value = self.data[spec.id_field].iloc[row - 1]
+                ident = None if _is_missing(value) else str(value)
+            rows.append({"row": row, "id": ident, "reasons": "; ".join(reasons[row])})
+        return pd.DataFrame(rows, columns=["row", "id", "reasons"])
+
+
+# --------------------------------------------------------------------------------------------
+# cell parsers: each returns the parsed value (or NA) and an error message (or None)
+
+_NA = pd.NA
+Parsed = tuple[Any, str | None]
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _parse_str(value: object) -> Parsed:
+    if _is_missing(value):
+        return _NA, None
+    return str(value).strip(), None
+
+
+def _parse_float(value: object) -> Parsed:
+    if _is_missing(value):
+        return _NA, None
+    if isinstance(value, bool):
+        return _NA, f"{value!r} is not a number"
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            if "," in text and text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit():
+                return _NA, f"{text!r} is not a number (comma as decimal or thousands separator)"
+            return _NA, f"{text!r} is not a number"
+    if not math.isfinite(number):
+        return _NA, f"{value!r} is not a finite number"
+    return number, None
+
+
+def _parse_int(value: object) -> Parsed:
+    number, err = _parse_float(value)
+    if err or number is _NA:
+        return number, err
+    if float(number) != int(number):
+        return _NA, f"{value!r} is not a whole number"
+    return int(number), None
+
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+def _parse_bool(value: object) -> Parsed:
+    if _is_missing(value):
+        return _NA, None
+    if isinstance(value, bool | np.bool_):
+        return bool(value), None
+    text = str(value).strip().lower()
+    if text in {"1.0"}:
+        return True, None
+    if text in {"0.0"}:
+        return False, None
+    if text in _TRUE:
+        return True, None
+    if text in _FALSE:
+        return False, None
+    return _NA, f"{value!r} is not true or false"
+
+
+def _parse_date(value: object) -> Parsed:
+    if _is_missing(value):
+        return _NA, None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date().isoformat(), None
+    if isinstance(value, dt.date):
+        return value.isoformat(), None
+    text = str(value).strip()
+    if len(text) == 10:
+        try:
+            return dt.date.fromisoformat(text).isoformat(), None
+        except ValueError:
+            pass
+    return _NA, f"{text!r} is not a date of the form YYYY-MM-DD"
+
+
+def _parse_list(value: object) -> Parsed:
+    if _is_missing(value):
+        return _NA, None
+    items = [item.strip() for item in str(value).split(";")]
+    items = [i for i in items if i]
+    if not items:
+        return _NA, None
+    return ";".join(items), None
+
+
+def _parse_country(value: object, *, allow_aggregates: bool = False) -> Parsed:
+    if _is_missing(value):
+        return _NA, None
+    try:
+        return normalize_country(str(value), allow_aggregates=allow_aggregates), None
+    except ValueError as exc:
+        return _NA, str(exc)
+
+
+def _parse_mineral(value: object) -> Parsed:
+    if _is_missing(value):
+        return _NA, None
+    try:
+        return normalize_mineral(str(value)), None
+    except ValueError as exc:
+        return _NA, str(exc).split(" Valid minerals")[0]
+
+
+def _parse_locode(value: object) -> Parsed:
+    if _is_missing(value):
+        return _NA, None
+    code = str(value).strip().upper().replace(" ", "")
+    if len(code) != 5 or not code[:2].isalpha() or not code.isalnum():
+        return _NA, f"{value!r} is not a UN/LOCODE (2-letter country + 3 characters)"
+    if code not in searoute_port_codes():
+        return _NA, f"{code!r} is not in searoute's port list"
+    return code, None
+
+
+_PARSERS: dict[str, Callable[[object], Parsed]] = {
+    "str": _parse_str,
+    "float": _parse_float,
+    "int": _parse_int,
+    "bool": _parse_bool,
+    "date": _parse_date,
+    "list": _parse_list,
+    "mineral": _parse_mineral,
+    "locode": _parse_locode,
+    "country": _parse_country,
+}
+
+_DTYPES: dict[str, str] = {
+    "str": "str",
+    "country": "str",
+    "mineral": "str",
+    "locode": "str",
+    "list": "str",
+    "date": "str",
+    "float": "float64",
+    "int": "Int64",
+    "bool": "boolean",
+}
+
+
+def searoute_port_codes() -> frozenset[str]:
+    """UN/LOCODEs of the ports shipped with the installed ``searoute`` package."""
+    from .layers import load_ports
+
+    return frozenset(load_ports()["port"])
+
+
+# --------------------------------------------------------------------------------------------
+# list items that must name something known
+
+
+def _check_list_items(kind: str, name: str, value: str) -> list[str]:
+    """Messages for items of a `;` list that are not valid for this kind and field."""
+    items = value.split(";")
+    errors: list[str] = []
+    if name == "minerals":
+        for item in items:
+            if kind == "demand_centres" and item.lower() == "all":
+                continue
+            try:
+                normalize_mineral(item, allow_context=kind == "export_controls")
+            except ValueError:
+                errors.append(f"{item!r} is not a known mineral (valid: {', '.join(MINERALS)})")
+    elif name == "targets":
+        if items != ["all"]:
+            for item in items:
+                _, err = _parse_country(item)
+                if err:
+                    errors.append(err)
+    elif name == "import_ports":
+        for item in items:
+            _, err = _parse_locode(item)
+            if err:
+                errors.append(err)
+    elif name == "searoute_passage":
+        for item in items:
+            if item not in SEAROUTE_PASSAGES:
+                errors.append(
+                    f"{item!r} is not a searoute passage (valid: {', '.join(SEAROUTE_PASSAGES)})"
+                )
+    return errors
+
+
+def _normalise_list(kind: str, name: str, value: str) -> str:
+    items = value.split(";")
+    if name == "minerals":
+        if kind == "demand_centres" and [i.lower() for i in items] == ["all"]:
+            return "all"
+        return ";".join(normalize_mineral(i, allow_context=True) for i in items)
+    if name == "targets" and items != ["all"]:
+        return ";".join(normalize_country(i) for i in items)
+    if name == "import_ports":
+        return ";".join(i.strip().upper() for i in items)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# the validator
+
+
+def _canonical_columns(frame: pd.DataFrame, spec: LayerSpec) -> dict[str, str]:
+    """Map the frame's column names to the spec's names (case, aliases, shapefile truncation)."""
+    known = spec.names
+    renames: dict[str, str] = {}
+    taken = {c for c in frame.columns if c in known}
+    for col in frame.columns:
+        if col in known or col == "geometry":
+            continue
+        key = str(col).strip().lower()
+        target = None
+        if key in known:
+            target = key
+        elif key in spec.aliases:
+            target = spec.aliases[key]
+        elif len(key) == 10:
+            matches = [n for n in known if n.startswith(key)]
+            target = matches[0] if len(matches) == 1 else None
+        if target is not None and target not in taken:
+            renames[str(col)] = target
+            taken.add(target)
+    return renames
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    kind: str,
+    *,
+    file: str = "<data>",
+    boundaries: gpd.GeoDataFrame | None = None,
+) -> ValidationReport:
+    """Parse and validate a frame of a layer kind, collecting every problem.
+
+    Parameters
+    ----------
+    frame
+        Raw rows: text cells from a CSV, or typed cells from a vector file.
+    kind
+        The layer kind (``facilities``, ``production``, ...).
+    file
+        Name used in every message.
+    boundaries
+        Country polygons (``iso3``, geometry) for the point-in-country check; ``None`` skips it.
+
+    Returns
+    -------
+    ValidationReport
+        Never raises for bad data; call :meth:`ValidationReport.raise_if_invalid`.
+    """
+    spec = SPECS[kind]
+    problems: list[Problem] = []
+    frame = frame.reset_index(drop=True)
+    renamed = _canonical_columns(frame, spec)
+    frame = frame.rename(columns=renamed)
+    for old, new in renamed.items():
+        log.info("%s: column %r read as %r", file, old, new)
+
+    crs = getattr(frame, "crs", None)
+    geom: gpd.GeoSeries | None = None
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        if crs is not None and not crs.equals("EPSG:4326"):
+            warnings.warn(
+                f"{file}: reprojected from {crs.to_string()} to EPSG:4326 (WGS84 lon/lat)",
+                ReprojectedWarning,
+                stacklevel=3,
+            )
+            frame = frame.to_crs("EPSG:4326")
+        geom = frame.geometry
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+
+    if len(frame) == 0:
+        problems.append(
+            Problem(
+                file, None, None, "the file has no rows", "add at least one row below the header"
+            )
+        )
+
+    # points given as geometry only: derive lon/lat
+    if spec.geometry == "point" and geom is not None:
+        for axis, coord in (("lon", "x"), ("lat", "y")):
+            if axis not in frame.columns:
+                frame[axis] = [
+                    getattr(g, coord) if g is not None and not g.is_empty else np.nan for g in geom
+                ]
+
+    if (
+        spec.geometry == "polygon"
+        and geom is None
+        and "geometry_wkt" not in frame.columns
+        and len(frame)
+    ):
+        problems.append(
+            Problem(
+                file,
+                None,
+                "geometry_wkt",
+                "missing column",
+                "add a `geometry_wkt` column with a WKT POLYGON per row",
+            )
+        )
+
+    missing = [f.name for f in spec.fields if f.required and f.name not in frame.columns]
+    for name in missing:
+        f = spec.field(name)
+        problems.append(
+            Problem(
+                file,
+                None,
+                name,
+                "missing column",
+                f"add a `{name}` column ({f.doc or f.type})" + (f"; {f.fix}" if f.fix else ""),
+            )
+        )
+
+    out = frame.copy()
+    failed: set[tuple[int, str]] = set()
+    for f in spec.fields:
+        if f.name not in frame.columns:
+            if not f.required:
+                out[f.name] = _series([_NA] * len(frame), f.type)
+            continue
+        parser = _PARSERS[f.type]
+        if f.type == "country" and kind == "production":
+            parser = _aggregate_country_parser
+        values: list[Any] = []
+        for i, raw in enumerate(frame[f.name].tolist()):
+            value, err = parser(raw)
+            if err is None and f.type == "list" and value is not _NA:
+                item_errors = _check_list_items(kind, f.name, str(value))
+                if item_errors:
+                    err = "; ".join(item_errors)
+                else:
+                    value = _normalise_list(kind, f.name, str(value))
+            if err is not None:
+                problems.append(Problem(file, i + 1, f.name, err, f.fix))
+                failed.add((i, f.name))
+                value = _NA
+            values.append(value)
+        out[f.name] = _series(values, f.type)
+
+    problems.extend(_swap_checks(out, spec, file, failed))
+    # pandera: emptiness, choices, ranges, patterns, uniqueness
+    problems.extend(_run_pandera(out, spec, file, failed))
+
+    # geometry
+    geometry = _build_geometry(out, frame, geom, spec, file, problems, failed)
+    problems.extend(_cross_checks(out, spec, file, failed))
+    if spec.geometry == "point" and boundaries is not None:
+        problems.extend(_country_checks(out, spec, file, failed, boundaries))
+
+    # keep the user's column order: canonical ones first as they came, extras after
+    order = [c for c in frame.columns if c in out.columns]
+    order += [c for c in spec.names if c not in order and c in out.columns]
+    order += [c for c in out.columns if c not in order and c != "geometry_wkt"]
+    if spec.geometry == "polygon" and "geometry_wkt" in order:
+        order.remove("geometry_wkt")
+    data = out[order]
+    if spec.geometry is not None:
+        data = gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")
+    problems = _dedupe(problems)
+    return ValidationReport(kind, file, data, problems, renamed)
+
+
+def _series(values: list[Any], type_: str) -> pd.Series:
+    """A column of parsed values in the field type's canonical dtype."""
+    dtype = _DTYPES[type_]
+    if dtype == "float64":
+        return pd.Series([np.nan if v is _NA else v for v in values], dtype="float64")
+    if dtype == "str":
+        return pd.Series([np.nan if v is _NA else v for v in values], dtype="str")
+    return pd.Series(values, dtype=dtype)
+
+
+def _aggregate_country_parser(value: object) -> Parsed:
+    return _parse_country(value, allow_aggregates=True)
+
+
+def _dedupe(problems: Iterable[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return sorted(out, key=lambda p: (p.row or 0, p.field or ""))
+
+
+_CHECK_TEXT = {
+    "not_nullable": "is empty",
+    "field_uniqueness": "duplicate value",
+}
+
+
+def _run_pandera(
+    out: pd.DataFrame, spec: LayerSpec, file: str, failed: set[tuple[int, str]]
+) -> list[Problem]:
+    schema = pandera_schema(spec)
+    problems: list[Problem] = []
+    present = pandera_schema(spec).remove_columns(
+        [c for c in schema.columns if c not in out.columns]
+    )
+    try:
+        present.validate(out, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        for rec in cases.to_dict("records"):
+            column = rec.get("column")
+            index = rec.get("index")
+            if column is None or _is_missing(index):
+                continue
+            row = int(index)
+            if (row, column) in failed:
+                continue
+            f = spec.field(str(column))
+            problems.append(
+                _pandera_problem(file, row, f, str(rec.get("check")), rec.get("failure_case"), out)
+            )
+    return problems
+
+
+def _pandera_problem(
+    file: str, row: int, f: FieldSpec, check: str, value: object, out: pd.DataFrame
+) -> Problem:
+    fix = f.fix
+    if check.startswith("not_nullable"):
+        return Problem(file, row + 1, f.name, "is empty", fix or f"fill in `{f.name}`")
+    if check.startswith("field_uniqueness"):
+        others = [i + 1 for i, v in enumerate(out[f.name].tolist()) if v == value and i != row]
+        also = f" (also on row {', '.join(map(str, others))})" if others else ""
+        return Problem(
+            file,
+            row + 1,
+            f.name,
+            f"duplicate value {value!r}{also}",
+            "give every row its own value",
+        )
+    if check.startswith(("choices", "isin")):
+        choices = ", ".join(f.choices or ())
+        return Problem(
+            file,
+            row + 1,
+            f.name,
+            f"{value!r} is not an allowed value",
+            fix or f"use one of: {choices}",
+        )
+    if check.startswith(("minimum", "greater_than_or_equal_to")):
+        return Problem(file, row + 1, f.name, f"{value!r} is below the minimum {f.minimum:g}", fix)
+    if check.startswith(("maximum", "less_than_or_equal_to")):
+        return Problem(file, row + 1, f.name, f"{value!r} is above the maximum {f.maximum:g}", fix)
+    if check.startswith(("pattern", "str_matches")):
+        return Problem(file, row + 1, f.name, f"{value!r} has the wrong form", fix)
+    return Problem(file, row + 1, f.name, f"{value!r} fails check {check}", fix)
+
+
+def _build_geometry(
+    out: pd.DataFrame,
+    frame: pd.DataFrame,
+    geom: gpd.GeoSeries | None,
+    spec: LayerSpec,
+    file: str,
+    problems: list[Problem],
+    failed: set[tuple[int, str]],
+) -> list[Any]:
+    n = len(out)
+    if spec.geometry is None:
+        return []
+    if spec.geometry == "point":
+        lon = (
+            out["lon"].to_numpy(dtype=float, na_value=np.nan)
+            if "lon" in out
+            else np.full(n, np.nan)
+        )
+        lat = (
+            out["lat"].to_numpy(dtype=float, na_value=np.nan)
+            if "lat" in out
+            else np.full(n, np.nan)
+        )
+        points = [
+            shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None
+            for x, y in zip(lon, lat, strict=True)
+        ]
+        if geom is not None and "lon" in frame.columns and "lat" in frame.columns:
+            for i, (g, p) in enumerate(zip(geom, points, strict=True)):
+                if g is None or p is None or g.is_empty:
+                    continue
+                if g.geom_type != "Point" or g.distance(p) > 1e-6:
+                    problems.append(
+                        Problem(
+                            file,
+                            i + 1,
+                            "geometry",
+                            f"geometry {g.wkt[:60]} does not match lon/lat ({p.x:g}, {p.y:g})",
+                            "make the geometry and the lon/lat columns agree, or drop one of them",
+                        )
+                    )
+        return points
+    # polygons: from the geometry column, or from geometry_wkt text
+    geoms: list[Any] = []
+    if geom is not None:
+        geoms = list(geom)
+    elif "geometry_wkt" in frame.columns:
+        for i, text in enumerate(frame["geometry_wkt"].tolist()):
+            if _is_missing(text):
+                problems.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        "geometry_wkt",
+                        "is empty",
+                        "give a WKT POLYGON across the passage",
+                    )
+                )
+                geoms.append(None)
+                continue
+            try:
+                g = shapely.from_wkt(str(text))
+            except shapely.errors.GEOSException as exc:
+                problems.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        "geometry_wkt",
+                        f"is not valid WKT ({exc})",
+                        "write e.g. POLYGON ((lon lat, lon lat, ...))",
+                    )
+                )
+                geoms.append(None)
+                continue
+            geoms.append(g)
+    else:
+        geoms = [None] * n
+    for i, g in enumerate(geoms):
+        if g is None:
+            continue
+        if g.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "geometry",
+                    f"is a {g.geom_type}, not a polygon",
+                    "give a POLYGON or MULTIPOLYGON",
+                )
+            )
+        elif not g.is_valid:
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "geometry",
+                    f"is not a valid polygon ({shapely.is_valid_reason(g)})",
+                    "fix the ring: closed, not self-intersecting",
+                )
+            )
+        else:
+            minx, miny, maxx, maxy = g.bounds
+            if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+                problems.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        "geometry",
+                        "has coordinates outside lon/lat range",
+                        "give the polygon in WGS84 lon/lat",
+                    )
+                )
+    return geoms
+
+
+def _cross_checks(
+    out: pd.DataFrame, spec: LayerSpec, file: str, failed: set[tuple[int, str]]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    n = len(out)
+    if spec.kind == "facilities" and {"capacity", "capacity_unit"} <= set(out.columns):
+        for i in range(n):
+            if (
+                not _is_missing(out["capacity"].iloc[i])
+                and _is_missing(out["capacity_unit"].iloc[i])
+                and (i, "capacity_unit") not in failed
+            ):
+                problems.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        "capacity_unit",
+                        "capacity is given without a unit",
+                        "name the unit of the capacity figure",
+                    )
+                )
+    if spec.kind == "production":
+        keys = ["mineral", "stage", "country", "year", "unit"]
+        if set(keys) <= set(out.columns):
+            dup = out.duplicated(subset=keys, keep="first")
+            for i in np.flatnonzero(dup.to_numpy()):
+                problems.append(
+                    Problem(
+                        file,
+                        int(i) + 1,
+                        "country",
+                        "duplicate figure for the same mineral, stage, country, year and unit",
+                        "keep one row per mineral, stage, country, year and unit",
+                    )
+                )
+    if spec.kind == "export_controls":
+        problems.extend(_export_control_checks(out, file))
+    return problems
+
+
+def _swap_checks(
+    out: pd.DataFrame, spec: LayerSpec, file: str, failed: set[tuple[int, str]]
+) -> list[Problem]:
+    """Latitudes out of range whose longitude would fit: the columns look swapped."""
+    problems: list[Problem] = []
+    if spec.geometry != "point" or not {"lon", "lat"} <= set(out.columns):
+        return problems
+    for i in range(len(out)):
+        lon, lat = out["lon"].iloc[i], out["lat"].iloc[i]
+        if _is_missing(lon) or _is_missing(lat):
+            continue
+        if abs(lat) > 90 and abs(lon) <= 90:
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "lat",
+                    f"latitude {lat:g} is outside [-90, 90] but longitude {lon:g} would fit: "
+                    "lat and lon look swapped",
+                    "swap the `lon` and `lat` values",
+                )
+            )
+            failed.add((i, "lat"))
+            failed.add((i, "lon"))
+    return problems
+
+
+def _export_control_checks(out: pd.DataFrame, file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    ids = set(out["id"].dropna()) if "id" in out else set()
+    for i, rec in enumerate(out.to_dict("records")):
+        start, end = rec.get("effective"), rec.get("ends")
+        if not _is_missing(start) and not _is_missing(end) and str(end) < str(start):
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "ends",
+                    f"ends {end} is before effective {start}",
+                    "check the dates",
+                )
+            )
+        measure, target = rec.get("measure"), rec.get("suspends")
+        if measure == "suspension" and _is_missing(target):
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "suspends",
+                    "a suspension must name the measure it suspends",
+                    "give the id of the suspended measure",
+                )
+            )
+        if not _is_missing(target):
+            if measure != "suspension":
+                problems.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        "suspends",
+                        f"only a suspension may suspend a measure ({measure!r})",
+                        "set measure to `suspension` or empty `suspends`",
+                    )
+                )
+            elif target not in ids:
+                problems.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        "suspends",
+                        f"{target!r} is not the id of a measure in this file",
+                        "give the id of a measure in the same file",
+                    )
+                )
+            elif target == rec.get("id"):
+                problems.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        "suspends",
+                        "a measure cannot suspend itself",
+                        "give the id of another measure",
+                    )
+                )
+    return problems
+
+
+def _country_checks(
+    out: pd.DataFrame,
+    spec: LayerSpec,
+    file: str,
+    failed: set[tuple[int, str]],
+    boundaries: gpd.GeoDataFrame,
+) -> list[Problem]:
+    """Report points outside their stated country; spot lat/lon swaps."""
+    problems: list[Problem] = []
+    if not {"lon", "lat", "country"} <= set(out.columns):
+        return problems
+    polygons: dict[Hashable, Any] = dict(zip(boundaries["iso3"], boundaries.geometry, strict=True))
+    tree = shapely.STRtree(list(boundaries.geometry))
+    names = list(boundaries["iso3"])
+    for i in range(len(out)):
+        lon, lat, iso3 = out["lon"].iloc[i], out["lat"].iloc[i], out["country"].iloc[i]
+        if _is_missing(lon) or _is_missing(lat) or _is_missing(iso3):
+            continue
+        if abs(lat) > 90 or abs(lon) > 180:
+            continue
+        poly = polygons.get(iso3)
+        if poly is None:
+            log.debug("%s row %d: no boundary polygon for %s; not checked", file, i + 1, iso3)
+            continue
+        point = shapely.Point(lon, lat)
+        if shapely.dwithin(poly, point, COUNTRY_TOLERANCE_DEG):
+            continue
+        swapped = shapely.Point(lat, lon)
+        if abs(lon) <= 90 and shapely.dwithin(poly, swapped, COUNTRY_TOLERANCE_DEG):
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "lat",
+                    f"({lon:g}, {lat:g}) is outside {iso3}, but ({lat:g}, {lon:g}) is inside: "
+                    "lat and lon look swapped",
+                    "swap the `lon` and `lat` values",
+                )
+            )
+            continue
+        hits = tree.query(point, predicate="intersects")
+        where = f"in {names[hits[0]]} ({_safe_name(names[hits[0]])})" if len(hits) else "at sea"
+        km = shapely.distance(poly, point) * 111.32
+        problems.append(
+            Problem(
+                file,
+                i + 1,
+                "country",
+                f"point ({lon:g}, {lat:g}) lies {where}, about {km:,.0f} km from {iso3} "
+                f"({_safe_name(str(iso3))})",
+                "check the coordinates (decimal degrees, sign of west/south) or the country",
+            )
+        )
+    return problems
+
+
+def _safe_name(iso3: str) -> str:
+    try:
+        return country_name(iso3)
+    except ValueError:
+        return iso3

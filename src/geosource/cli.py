@@ -1,0 +1,232 @@
+"""The ``geosource`` command: parses arguments, calls the API, prints. No logic lives here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from .errors import GeosourceError, LayerError
+
+app = typer.Typer(
+    name="geosource",
+    help="Critical-minerals sourcing analysis on cited layers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+layers_app = typer.Typer(
+    help="List, show and validate layers.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(layers_app, name="layers")
+
+_KINDS = (
+    "facilities",
+    "production",
+    "countries",
+    "export_controls",
+    "chokepoints",
+    "demand_centres",
+    "airports",
+)
+
+
+def _pandas_display() -> None:
+    import pandas as pd
+
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    pd.set_option("display.max_colwidth", 40)
+    pd.set_option("display.max_rows", 500)
+
+
+@layers_app.command("list")
+def layers_list() -> None:
+    """List the bundled layers with their row counts and what one row is.
+
+    Example: geosource layers list
+    """
+    from ._schemas import SPECS
+    from .layers import bundled_layers_dir, load_layers
+
+    layers = load_layers()
+    typer.echo(f"bundled layers in {bundled_layers_dir()}")
+    for name, frame in layers:
+        typer.echo(f"  {name:<16} {len(frame):>5} rows   one row is {SPECS[name].doc}")
+    typer.echo("  ports            read from the installed searoute package (UN/LOCODE)")
+
+
+@layers_app.command("show")
+def layers_show(
+    name: Annotated[str, typer.Argument(help="Layer name, e.g. facilities.")],
+    mineral: Annotated[str | None, typer.Option(help="Only rows of this mineral.")] = None,
+    columns: Annotated[
+        str | None, typer.Option(help="Comma-separated columns to show (default: key ones).")
+    ] = None,
+) -> None:
+    """Print a bundled layer as a table.
+
+    Example: geosource layers show facilities --mineral gallium
+    """
+    from .layers import load_layers
+    from .minerals import normalize_mineral
+
+    names = [*_KINDS, "boundaries"]
+    if name not in names:
+        raise click.UsageError(f"no layer {name!r}; layers are: {', '.join(names)}")
+    frame = load_layers()[name]
+    if mineral is not None:
+        key = normalize_mineral(mineral)
+        if "mineral" in frame.columns:
+            frame = frame[frame["mineral"] == key]
+        elif "minerals" in frame.columns:
+            frame = frame[frame["minerals"].fillna("").str.split(";").map(lambda m: key in m)]
+    default = {
+        "facilities": [
+            "id",
+            "mineral",
+            "stage",
+            "status",
+            "country",
+            "capacity",
+            "capacity_unit",
+            "name",
+        ],
+        "production": ["mineral", "stage", "country", "year", "quantity", "unit", "estimate"],
+        "countries": ["iso3", "name", "wgi_year", "wgi_rl", "msp", "quad", "us_fta", "feoc"],
+        "export_controls": ["id", "country", "minerals", "measure", "targets", "effective", "ends"],
+        "chokepoints": ["id", "name", "searoute_passage", "risk"],
+        "demand_centres": ["id", "country", "import_ports", "name"],
+        "airports": ["iata", "country", "cargo_t", "name"],
+        "boundaries": ["iso3", "name"],
+    }[name]
+    cols = [c.strip() for c in columns.split(",")] if columns else default
+    unknown = [c for c in cols if c not in frame.columns]
+    if unknown:
+        raise click.UsageError(
+            f"no column {unknown[0]!r} in {name}; columns are: {', '.join(map(str, frame.columns))}"
+        )
+    _pandas_display()
+    typer.echo(frame[cols].to_string(index=False))
+    typer.echo(f"{len(frame)} rows")
+
+
+@layers_app.command("validate")
+def layers_validate(
+    file: Annotated[
+        Path, typer.Argument(help="CSV, GeoPackage, GeoJSON, GeoParquet or Shapefile.")
+    ],
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Layer kind: " + ", ".join(_KINDS) + " (guessed when omitted)."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Report bad rows and keep the good ones.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the validated rows here.")
+    ] = None,
+) -> None:
+    """Check a layer file and report every problem (file, row, field: problem — fix).
+
+    Exit code 0 when valid, 2 when not. Example:
+    geosource layers validate my_mines.csv --kind facilities
+    """
+    from .layers import validate_layer, write_layer
+
+    if kind is not None and kind not in _KINDS:
+        raise click.UsageError(f"unknown kind {kind!r}; kinds are: {', '.join(_KINDS)}")
+    report = validate_layer(file, kind)
+    if report.file_problems() or (report.problems and not skip_invalid):
+        raise LayerError(report.problems)
+    data = report.valid() if skip_invalid else report.data
+    if report.problems:
+        skipped = report.skipped()
+        typer.echo(f"{file}: skipped {len(skipped)} of {len(report.data)} rows:", err=True)
+        for r in skipped.itertuples():
+            typer.echo(
+                f"  row {r.row}" + (f" ({r.id})" if r.id else "") + f": {r.reasons}", err=True
+            )
+    typer.echo(f"{file}: {len(data)} valid {report.kind} rows")
+    if output is not None:
+        write_layer(data.reset_index(drop=True), output, kind=report.kind)
+        typer.echo(f"wrote {output}")
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run the main job on the bundled data and print what it found.
+
+    Example: geosource demo
+    """
+    from .layers import load_layers
+
+    layers = load_layers()
+    summary = layers.summary()
+    _pandas_display()
+    typer.echo("geosource bundled layers")
+    typer.echo("========================")
+    for row in summary[summary["mineral"] == "all"].itertuples():
+        share = (
+            ""
+            if row.site_checked_share != row.site_checked_share
+            else (f"   {row.site_checked_share:6.1%} site-checked coordinates")
+        )
+        typer.echo(f"  {row.layer:<16} {row.rows:>5} rows{share}")
+    typer.echo("")
+    typer.echo("facilities by mineral and stage (rows, share with site-checked coordinates)")
+    per = summary[summary["layer"].str.startswith("facilities:")].copy()
+    per["stage"] = per["layer"].str.split(":").str[1]
+    table = per.pivot_table(
+        index="mineral", columns="stage", values="rows", fill_value=0, aggfunc="sum"
+    )
+    table["total"] = table.sum(axis=1)
+    typer.echo(table.to_string())
+    fac = layers.facilities
+    site = fac.groupby("mineral")["coord_precision"].apply(lambda s: (s == "site").mean())
+    typer.echo("")
+    typer.echo(
+        "share of site-checked coordinates: "
+        + ", ".join(f"{m} {v:.0%}" for m, v in site.items())
+        + f"; all {(fac.coord_precision == 'site').mean():.0%}"
+    )
+    non_chn = fac[fac["country"] != "CHN"].groupby(["mineral", "stage"]).size()
+    typer.echo(
+        "non-Chinese facilities by mineral and stage: "
+        + ", ".join(f"{m}/{s} {n}" for (m, s), n in non_chn.items())
+    )
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code (0 ok, 2 bad input, 1 failure)."""
+    try:
+        app(args=argv, prog_name="geosource", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except LayerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except (GeosourceError, ValueError, KeyError, FileNotFoundError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        typer.echo(f"error: {message}", err=True)
+        return 2
+    return 0
+
+
+def main() -> None:
+    """Entry point of the ``geosource`` console script."""
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -467,6 +467,12 @@ def validate_frame(
             values.append(value)
         out[f.name] = _series(values, f.type)
 
+    # a user's own text columns: an empty cell is missing, as every format can store it
+    for col in out.columns:
+        if col not in spec.names and col != "geometry_wkt" and (
+            out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype)
+        ):
+            out[col] = out[col].mask(out[col].astype("str").eq(""))
     problems.extend(_swap_checks(out, spec, file, failed))
     # pandera: emptiness, choices, ranges, patterns, uniqueness
     problems.extend(_run_pandera(out, spec, file, failed))

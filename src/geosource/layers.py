@@ -460,7 +460,6 @@ def read_layer(
     """
     report = _validate_file(Path(path), kind)
     if not report.problems:
-        report.data.attrs["skipped"] = report.skipped()
         return report.data
     if not skip_invalid or report.file_problems():
         raise LayerError(report.problems)
@@ -506,6 +505,7 @@ def write_layer(
     fmt = _format_of(out)
     spec = _spec_of(data, kind)
     frame = data.copy()
+    frame.attrs = {}
     spatial = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
     out.parent.mkdir(parents=True, exist_ok=True)
     layer_name = spec.kind if spec else out.stem

@@ -39,8 +39,9 @@ def test_polygon_layer_round_trip(tmp_path, synthetic_chokepoints, fmt):
     synthetic_chokepoints.to_csv(src, index=False)
     first = gs.read_layer(src, "chokepoints")
     assert first.geometry.geom_type.tolist() == ["Polygon", "Polygon"]
-    second = gs.read_layer(gs.write_layer(first, tmp_path / f"out.{fmt}", "chokepoints"),
-                           "chokepoints")
+    second = gs.read_layer(
+        gs.write_layer(first, tmp_path / f"out.{fmt}", "chokepoints"), "chokepoints"
+    )
     assert_geodataframe_equal(first, second)
 
 
@@ -48,15 +49,24 @@ def test_polygon_layer_round_trip(tmp_path, synthetic_chokepoints, fmt):
 def test_table_round_trip(tmp_path, fmt):
     """SYNTHETIC production rows."""
     src = tmp_path / "production.csv"
-    pd.DataFrame({
-        "mineral": ["lithium", "lithium"], "stage": ["mining", "mining"],
-        "country": ["AUS", "WLD"], "year": ["2024", "2024"], "quantity": ["88000", ""],
-        "unit": ["t Li content"] * 2, "estimate": ["true", ""], "source": ["synthetic"] * 2,
-        "as_of": ["2025-01-31"] * 2, "my_note": ["keep me", ""],
-    }).to_csv(src, index=False)
+    pd.DataFrame(
+        {
+            "mineral": ["lithium", "lithium"],
+            "stage": ["mining", "mining"],
+            "country": ["AUS", "WLD"],
+            "year": ["2024", "2024"],
+            "quantity": ["88000", ""],
+            "unit": ["t Li content"] * 2,
+            "estimate": ["true", ""],
+            "source": ["synthetic"] * 2,
+            "as_of": ["2025-01-31"] * 2,
+            "my_note": ["keep me", ""],
+        }
+    ).to_csv(src, index=False)
     first = gs.read_layer(src, "production")
-    second = gs.read_layer(gs.write_layer(first, tmp_path / f"out.{fmt}", "production"),
-                           "production")
+    second = gs.read_layer(
+        gs.write_layer(first, tmp_path / f"out.{fmt}", "production"), "production"
+    )
     assert_frame_equal(first, second)
 
 

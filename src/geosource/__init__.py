@@ -22,6 +22,9 @@ from .layers import validate_layer as validate_layer
 from .layers import write_layer as write_layer
 from .minerals import MINERALS as MINERALS
 from .minerals import normalize_mineral as normalize_mineral
+from .network import NetworkOptions as NetworkOptions
+from .network import graph_from_layers as graph_from_layers
+from .network import node_id as node_id
 
 __version__ = "0.1.0"
 
@@ -29,13 +32,16 @@ __all__ = [
     "LAYER_KINDS",
     "MINERALS",
     "Layers",
+    "NetworkOptions",
     "__version__",
     "country_name",
     "errors",
+    "graph_from_layers",
     "layer_summary",
     "load_boundaries",
     "load_layers",
     "load_ports",
+    "node_id",
     "normalize_country",
     "normalize_mineral",
     "read_layer",

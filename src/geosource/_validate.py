@@ -29,8 +29,9 @@ from .minerals import MINERALS, normalize_mineral
 log = logging.getLogger(__name__)
 
 #: A point counts as inside its stated country within this many degrees of the 1:50m polygon
-#: (about 11 km at the equator): coastal sites and ports sit on generalised coastlines.
-COUNTRY_TOLERANCE_DEG = 0.1
+#: (about 22 km at the equator): coastal sites, airports on reclaimed land and ports sit on or
+#: beyond the generalised coastline.
+COUNTRY_TOLERANCE_DEG = 0.2
 
 SEAROUTE_PASSAGES = (
     "babalmandab",
@@ -98,6 +99,13 @@ class ValidationReport:
         bad = {r - 1 for r in self.bad_rows}
         keep = [i for i in range(len(self.data)) if i not in bad]
         return self.data.iloc[keep]
+
+    def skipped_lines(self) -> list[str]:
+        """One readable line per skipped row: ``row N (id): field: reason; ...``."""
+        return [
+            f"row {r['row']}" + (f" ({r['id']})" if r["id"] else "") + f": {r['reasons']}"
+            for r in self.skipped().to_dict("records")
+        ]
 
     def skipped(self) -> pd.DataFrame:
         """One row per skipped row: its number, id (where the kind has one) and every reason."""
@@ -469,8 +477,10 @@ def validate_frame(
 
     # a user's own text columns: an empty cell is missing, as every format can store it
     for col in out.columns:
-        if col not in spec.names and col != "geometry_wkt" and (
-            out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype)
+        if (
+            col not in spec.names
+            and col != "geometry_wkt"
+            and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype))
         ):
             out[col] = out[col].mask(out[col].astype("str").eq(""))
     problems.extend(_swap_checks(out, spec, file, failed))
@@ -727,7 +737,7 @@ def _cross_checks(
         keys = ["mineral", "stage", "country", "year", "unit"]
         if set(keys) <= set(out.columns):
             dup = out.duplicated(subset=keys, keep="first")
-            for i in np.flatnonzero(dup.to_numpy()):
+            for i in np.flatnonzero(dup.to_numpy()).tolist():
                 problems.append(
                     Problem(
                         file,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -147,10 +148,8 @@ def layers_validate(
     if report.problems:
         skipped = report.skipped()
         typer.echo(f"{file}: skipped {len(skipped)} of {len(report.data)} rows:", err=True)
-        for r in skipped.itertuples():
-            typer.echo(
-                f"  row {r.row}" + (f" ({r.id})" if r.id else "") + f": {r.reasons}", err=True
-            )
+        for line in report.skipped_lines():
+            typer.echo(f"  {line}", err=True)
     typer.echo(f"{file}: {len(data)} valid {report.kind} rows")
     if output is not None:
         write_layer(data.reset_index(drop=True), output, kind=report.kind)
@@ -170,13 +169,10 @@ def demo() -> None:
     _pandas_display()
     typer.echo("geosource bundled layers")
     typer.echo("========================")
-    for row in summary[summary["mineral"] == "all"].itertuples():
-        share = (
-            ""
-            if row.site_checked_share != row.site_checked_share
-            else (f"   {row.site_checked_share:6.1%} site-checked coordinates")
-        )
-        typer.echo(f"  {row.layer:<16} {row.rows:>5} rows{share}")
+    for rec in summary[summary["mineral"] == "all"].to_dict("records"):
+        value = float(rec["site_checked_share"])
+        share = "" if math.isnan(value) else f"   {value:6.1%} site-checked coordinates"
+        typer.echo(f"  {rec['layer']:<16} {rec['rows']:>5} rows{share}")
     typer.echo("")
     typer.echo("facilities by mineral and stage (rows, share with site-checked coordinates)")
     per = summary[summary["layer"].str.startswith("facilities:")].copy()

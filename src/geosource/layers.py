@@ -273,12 +273,13 @@ def _read_raw(path: Path, kind: str | None) -> pd.DataFrame:
         if fmt == "csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         if fmt == "parquet":
-            import pyarrow.parquet as pq
+            import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
             meta = pq.read_schema(path).metadata or {}
-            if b"geo" in meta:
-                return gpd.read_parquet(path)
-            return pd.read_parquet(path)
+            frame: pd.DataFrame = (
+                gpd.read_parquet(path) if b"geo" in meta else pd.read_parquet(path)
+            )
+            return frame
         import pyogrio
 
         layer = None
@@ -464,10 +465,7 @@ def read_layer(
     if not skip_invalid or report.file_problems():
         raise LayerError(report.problems)
     skipped = report.skipped()
-    lines = [
-        f"row {r.row}" + (f" ({r.id})" if r.id else "") + f": {r.reasons}"
-        for r in skipped.itertuples()
-    ]
+    lines = report.skipped_lines()
     warnings.warn(
         f"{path}: skipped {len(skipped)} of {len(report.data)} rows:\n  " + "\n  ".join(lines),
         SkippedRowsWarning,

@@ -1,0 +1,501 @@
+"""The route graph: searoute's MARNET sea lanes and ports, land legs, air legs, facilities.
+
+Nodes have a ``kind`` (``sea``, ``port``, ``airport``, ``facility``, ``demand``) and
+``lon``/``lat``; edges have a ``mode`` (``sea``, ``land``, ``air``), ``length_km`` (WGS84 geodesic, pyproj),
+``passage`` (``;``-joined chokepoint ids, or ``None``) and ``estimate`` (``True`` for land legs,
+whose length is geodesic × circuity). The graph knows nothing of scores or maps.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from ._geodesy import chord_to_km, geodesic_km, split_antimeridian, unit_vectors, wrap_lon
+from .layers import Layers, load_ports
+
+__all__ = [
+    "AIR_ATTACH",
+    "CIRCUITY",
+    "LAND_CORRIDORS",
+    "NetworkOptions",
+    "graph_from_layers",
+    "node_id",
+]
+
+log = logging.getLogger(__name__)
+
+#: Road/rail distance ≈ geodesic × circuity. Motorway networks typically run 1.3 ± 0.1 times the
+#: crow-fly distance (Giacomin & Levinson-style scaling reported in "How much longer do you have
+#: to drive than the crow has to fly?", arXiv:2406.06490, 2024); national road circuity factors in
+#: Ballou, Rahardja & Sakai (2002), Transportation Research Part A 36(9):843-848, are of the same
+#: order. geosource uses 1.3 for every land leg and flags those legs as estimates.
+CIRCUITY = 1.3
+
+#: Documented cross-border land corridors: facilities in the first country may reach plants and
+#: buyers in the second by land. Each pair carries the reason it exists.
+LAND_CORRIDORS: dict[tuple[str, str], str] = {
+    ("MMR", "CHN"): "Kachin rare-earth concentrate trucked to Yunnan (Global Witness, "
+    "'Fuelling the future, poisoning the present', 2024)",
+    ("MNG", "CHN"): "Mongolian mineral exports move overland to China (USGS Minerals Yearbook, "
+    "Mongolia)",
+    ("LAO", "CHN"): "Laos–China railway and road freight (USGS Minerals Yearbook, Laos)",
+    ("KAZ", "CHN"): "Kazakhstan–China rail crossings at Dostyk/Khorgos",
+    ("RUS", "CHN"): "Russia–China rail crossings (Zabaikalsk–Manzhouli)",
+    ("CAN", "USA"): "US–Canada road and rail freight (USMCA)",
+    ("MEX", "USA"): "US–Mexico road and rail freight (USMCA)",
+    ("ZWE", "ZAF"): "Zimbabwean lithium concentrate trucked to Durban (Reuters, 2023)",
+    ("ZWE", "MOZ"): "Beira corridor road and rail from Zimbabwe",
+    ("COD", "ZMB"): "Copperbelt road freight from Katanga through Zambia",
+    ("MWI", "MOZ"): "Nacala rail corridor from Malawi",
+}
+
+#: Which facilities get air legs: stages whose products move by air (refined Ga/Ge, magnets).
+AIR_ATTACH = 2
+
+_SEA = "sea"
+
+
+def node_id(kind: str, key: str) -> str:
+    """The graph node id of a facility, demand centre, port or airport.
+
+    Examples
+    --------
+    >>> node_id("facility", "li-greenbushes")
+    'facility:li-greenbushes'
+    """
+    return f"{kind}:{key}"
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    """How the route graph is built. Defaults are visible in the repr.
+
+    Attributes
+    ----------
+    closed_passages
+        Passages left out of the graph (chokepoint ids or searoute passage names); searoute closes
+        the Northwest Passage by default and so does geosource.
+    circuity
+        Land distance = geodesic × circuity (see :data:`CIRCUITY`).
+    ports_per_site
+        Facilities without a documented port attach to this many nearest ports.
+    max_land_km
+        A land leg to an undocumented port is at most this long (geodesic km).
+    air
+        Add cargo airports and air legs (for refined gallium/germanium and magnets).
+    """
+
+    closed_passages: tuple[str, ...] = ("northwest",)
+    circuity: float = CIRCUITY
+    ports_per_site: int = 3
+    max_land_km: float = 2500.0
+    air: bool = True
+
+    def __post_init__(self) -> None:
+        if self.circuity < 1.0:
+            raise ValueError(f"circuity must be at least 1, got {self.circuity}")
+        if self.ports_per_site < 1:
+            raise ValueError(f"ports_per_site must be at least 1, got {self.ports_per_site}")
+
+
+# ---------------------------------------------------------------------------------------------
+# sea lanes
+
+
+@dataclass
+class _Sea:
+    lon: np.ndarray
+    lat: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    tag: list[str | None]
+    dropped_nodes: int
+    dropped_edges: int
+    merged_nodes: int
+
+
+def _load_marnet() -> tuple[dict[Any, Any], dict[Any, Any]]:
+    data = importlib.import_module("searoute.data.marnet_dict")
+    return data.node_list, data.edge_list
+
+
+def _sea_lanes(closed: Iterable[str]) -> _Sea:
+    """MARNET with longitudes wrapped to [-180, 180), duplicates merged, closed passages removed,
+    and only the largest connected component kept."""
+    _, edge_list = _load_marnet()
+    closed = set(closed)
+    keys: dict[tuple[float, float], int] = {}
+    raw_nodes = set()
+    us, vs, tags = [], [], []
+
+    def index(node: tuple[float, float]) -> int:
+        raw_nodes.add(node)
+        lon = float(wrap_lon(node[0]))
+        key = (round(lon, 6), round(float(node[1]), 6))
+        if key not in keys:
+            keys[key] = len(keys)
+        return keys[key]
+
+    for a, nbrs in edge_list.items():
+        for b, attrs in nbrs.items():
+            tag = attrs.get("passage")
+            if tag in closed:
+                continue
+            i, j = index(a), index(b)
+            if i == j:
+                continue  # the 0-km wrap links at ±180 collapse once longitudes are wrapped
+            us.append(i)
+            vs.append(j)
+            tags.append(tag if tag not in ("segment", "segment2", "pacific_ocean") else None)
+    coords = np.array(list(keys), dtype=float)
+    lon, lat = coords[:, 0], coords[:, 1]
+    u, v = np.array(us), np.array(vs)
+    # undirected: keep one edge per unordered pair
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    _, first = np.unique(lo * len(keys) + hi, return_index=True)
+    u, v, tags = lo[first], hi[first], [tags[i] for i in first]
+    n = len(keys)
+    adj = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+    _, labels = connected_components(adj, directed=False)
+    biggest = np.bincount(labels).argmax()
+    keep_node = labels == biggest
+    keep_edge = keep_node[u]
+    new_index = np.cumsum(keep_node) - 1
+    sea = _Sea(
+        lon=lon[keep_node],
+        lat=lat[keep_node],
+        u=new_index[u[keep_edge]],
+        v=new_index[v[keep_edge]],
+        length=np.empty(0),
+        tag=[t for t, k in zip(tags, keep_edge, strict=True) if k],
+        dropped_nodes=int((~keep_node).sum()),
+        dropped_edges=int((~keep_edge).sum()),
+        merged_nodes=len(raw_nodes) - n,
+    )
+    sea.length = np.maximum(
+        geodesic_km(sea.lon[sea.u], sea.lat[sea.u], sea.lon[sea.v], sea.lat[sea.v]), 1e-6
+    )
+    return sea
+
+
+def _edge_lines(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> list[Any]:
+    lines: list[Any] = []
+    for a, b, c, d in zip(lon1, lat1, lon2, lat2, strict=True):
+        if abs(c - a) > 180:
+            lines.append(split_antimeridian([(a, b), (c, d)]))
+        else:
+            lines.append(shapely.LineString([(a, b), (c, d)]))
+    return lines
+
+
+def _tag_passages(sea: _Sea, chokepoints: pd.DataFrame) -> list[str | None]:
+    """Chokepoint ids per sea edge: from searoute's passage tag, and from the chokepoint polygon."""
+    by_tag: dict[str, set[str]] = {}
+    for rec in chokepoints.to_dict("records"):
+        for tag in str(rec.get("searoute_passage") or "").split(";"):
+            if tag and tag != "nan":
+                by_tag.setdefault(tag, set()).add(rec["id"])
+    found: list[set[str]] = [set(by_tag.get(t, ())) if t else set() for t in sea.tag]
+    lines = _edge_lines(sea.lon[sea.u], sea.lat[sea.u], sea.lon[sea.v], sea.lat[sea.v])
+    tree = shapely.STRtree(lines)
+    for cid, poly in zip(chokepoints["id"], chokepoints.geometry, strict=True):
+        for i in tree.query(poly, predicate="intersects"):
+            found[int(i)].add(cid)
+    return [";".join(sorted(s)) if s else None for s in found]
+
+
+# ---------------------------------------------------------------------------------------------
+# the graph
+
+
+def _nearest(
+    tree: cKDTree, lon: Sequence[float], lat: Sequence[float], k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    chord, idx = tree.query(unit_vectors(lon, lat), k=k)
+    return np.atleast_2d(chord_to_km(chord)), np.atleast_2d(idx)
+
+
+def graph_from_layers(
+    layers: Layers,
+    *,
+    closed_passages: Sequence[str] = ("northwest",),
+    options: NetworkOptions | None = None,
+) -> nx.MultiDiGraph:
+    """Build the route graph from the layers.
+
+    Parameters
+    ----------
+    layers
+        From :func:`geosource.load_layers` (or your own, validated).
+    closed_passages
+        Passages to leave out entirely (chokepoint ids or searoute passage names). For what-ifs
+        prefer the routing functions' ``closed_passages=``, which need no rebuild.
+    options
+        Further build options; ``closed_passages`` given here wins over the keyword.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Every edge appears in both directions. ``G.graph`` holds ``crs``, the options, and what was
+        dropped or merged while cleaning MARNET.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> G.graph["crs"]
+    'EPSG:4326'
+    >>> G.nodes["port:AUPHE"]["kind"]
+    'port'
+    """
+    opts = options or NetworkOptions(closed_passages=tuple(closed_passages))
+    chokes = layers.chokepoints
+    closed_tags = set(opts.closed_passages)
+    # a chokepoint id closes the searoute passages it maps to
+    for rec in chokes.to_dict("records"):
+        if rec["id"] in closed_tags and isinstance(rec.get("searoute_passage"), str):
+            closed_tags.update(rec["searoute_passage"].split(";"))
+    sea = _sea_lanes(closed_tags)
+    passages = _tag_passages(sea, chokes)
+    closed_ids = {c for c in opts.closed_passages if c in set(chokes["id"])}
+
+    G = nx.MultiDiGraph()
+    G.graph.update(
+        {
+            "crs": "EPSG:4326",
+            "closed_passages": tuple(opts.closed_passages),
+            "circuity": opts.circuity,
+            "sea_nodes_dropped": sea.dropped_nodes,
+            "sea_edges_dropped": sea.dropped_edges,
+            "sea_nodes_merged": sea.merged_nodes,
+            "name": "geosource route graph",
+        }
+    )
+    sea_ids = [f"sea:{i}" for i in range(len(sea.lon))]
+    G.add_nodes_from(
+        (sid, {"kind": "sea", "lon": float(x), "lat": float(y)})
+        for sid, x, y in zip(sea_ids, sea.lon, sea.lat, strict=True)
+    )
+    edges: list[tuple[str, str, dict[str, Any]]] = []
+    for a, b, km, p, tag in zip(sea.u, sea.v, sea.length, passages, sea.tag, strict=True):
+        if p is not None and closed_ids & set(p.split(";")):
+            continue
+        attrs = {
+            "mode": _SEA,
+            "length_km": float(km),
+            "passage": p,
+            "estimate": False,
+            "searoute_passage": tag,
+        }
+        edges.append((sea_ids[a], sea_ids[b], attrs))
+        edges.append((sea_ids[b], sea_ids[a], dict(attrs)))
+
+    # ports: attach each to its nearest sea node
+    ports = load_ports()
+    sea_tree = cKDTree(unit_vectors(sea.lon, sea.lat))
+    _, nearest = sea_tree.query(unit_vectors(ports["lon"], ports["lat"]))
+    port_ids = [node_id("port", p) for p in ports["port"]]
+    G.add_nodes_from(
+        (
+            pid,
+            {
+                "kind": "port",
+                "lon": float(r.lon),
+                "lat": float(r.lat),
+                "name": r.name,
+                "country": r.country,
+                "locode": r.port,
+            },
+        )
+        for pid, r in zip(port_ids, ports.itertuples(), strict=True)
+    )
+    km = geodesic_km(ports["lon"], ports["lat"], sea.lon[nearest], sea.lat[nearest])
+    for pid, j, d in zip(port_ids, nearest, km, strict=True):
+        attrs = {
+            "mode": _SEA,
+            "length_km": max(float(d), 1e-6),
+            "passage": None,
+            "estimate": False,
+            "searoute_passage": None,
+        }
+        edges.append((pid, sea_ids[j], attrs))
+        edges.append((sea_ids[j], pid, dict(attrs)))
+
+    port_tree = cKDTree(unit_vectors(ports["lon"], ports["lat"]))
+    ports_by_country = {c: g.index.to_numpy() for c, g in ports.groupby("country")}
+
+    def land(a: str, b: str, km: float, why: str) -> None:
+        attrs = {
+            "mode": "land",
+            "length_km": max(float(km) * opts.circuity, 1e-6),
+            "passage": None,
+            "estimate": True,
+            "searoute_passage": None,
+            "basis": why,
+        }
+        edges.append((a, b, attrs))
+        edges.append((b, a, dict(attrs)))
+
+    def attach_to_ports(
+        nid: str, lon: float, lat: float, country: str, documented: Sequence[str]
+    ) -> None:
+        known = [p for p in documented if node_id("port", p) in G]
+        if known:
+            for p in known:
+                d = geodesic_km(
+                    lon, lat, G.nodes[node_id("port", p)]["lon"], G.nodes[node_id("port", p)]["lat"]
+                )
+                land(nid, node_id("port", p), float(d), "documented port")
+            return
+        candidates = ports_by_country.get(country)
+        if candidates is not None and len(candidates):
+            d = geodesic_km(
+                lon, lat, ports["lon"].to_numpy()[candidates], ports["lat"].to_numpy()[candidates]
+            )
+            order = np.argsort(d, kind="stable")[: opts.ports_per_site]
+            picks = [(int(candidates[i]), float(d[i])) for i in order if d[i] <= opts.max_land_km]
+        else:
+            picks = []
+        if not picks:  # landlocked, or no port of its own within reach: nearest ports anywhere
+            dist, idx = _nearest(port_tree, [lon], [lat], opts.ports_per_site)
+            picks = [(int(i), float(x)) for i, x in zip(idx[0], dist[0], strict=True)]
+        for i, _ in picks:
+            d = geodesic_km(lon, lat, ports["lon"].iat[i], ports["lat"].iat[i])
+            land(nid, port_ids[i], float(d), "nearest port")
+
+    fac = layers.facilities
+    for r in fac.to_dict("records"):
+        nid = node_id("facility", r["id"])
+        G.add_node(
+            nid,
+            kind="facility",
+            lon=float(r["lon"]),
+            lat=float(r["lat"]),
+            name=r["name"],
+            country=r["country"],
+            mineral=r["mineral"],
+            stage=r["stage"],
+            status=r["status"],
+            facility=r["id"],
+        )
+        port = r.get("export_port")
+        attach_to_ports(
+            nid, r["lon"], r["lat"], r["country"], [port] if isinstance(port, str) else []
+        )
+
+    dem = layers.demand_centres
+    for r in dem.to_dict("records"):
+        nid = node_id("demand", r["id"])
+        G.add_node(
+            nid,
+            kind="demand",
+            lon=float(r["lon"]),
+            lat=float(r["lat"]),
+            name=r["name"],
+            country=r["country"],
+            demand=r["id"],
+        )
+        attach_to_ports(nid, r["lon"], r["lat"], r["country"], str(r["import_ports"]).split(";"))
+
+    # direct land legs: within a country, or along a documented corridor
+    sites = [
+        (node_id("facility", r["id"]), r["country"], r["lon"], r["lat"], r["stage"], r["mineral"])
+        for r in fac.to_dict("records")
+    ]
+    sites += [
+        (node_id("demand", r["id"]), r["country"], r["lon"], r["lat"], "demand", None)
+        for r in dem.to_dict("records")
+    ]
+    corridor = {(a, b) for a, b in LAND_CORRIDORS} | {(b, a) for a, b in LAND_CORRIDORS}
+    next_stage = {
+        ("mining", "refining"),
+        ("refining", "manufacturing"),
+        ("recycling", "refining"),
+        ("refining", "demand"),
+        ("manufacturing", "demand"),
+        ("recycling", "demand"),
+        ("mining", "demand"),
+    }
+    for i, (a, ca, xa, ya, sa, ma) in enumerate(sites):
+        for b, cb, xb, yb, sb, mb in sites[i + 1 :]:
+            if (sa, sb) not in next_stage and (sb, sa) not in next_stage:
+                continue
+            if ma is not None and mb is not None and ma != mb:
+                continue
+            if ca == cb:
+                why = "same country"
+            elif (ca, cb) in corridor:
+                why = "land corridor"
+            else:
+                continue
+            d = float(geodesic_km(xa, ya, xb, yb))
+            if d <= opts.max_land_km * 2:
+                land(a, b, d, why)
+
+    if opts.air and len(layers.airports):
+        _add_air(G, layers, edges, land, opts)
+
+    G.add_edges_from(edges)
+    log.info("route graph: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
+    return G
+
+
+def _add_air(
+    G: nx.MultiDiGraph, layers: Layers, edges: list[Any], land: Any, opts: NetworkOptions
+) -> None:
+    air = layers.airports
+    ids = [node_id("airport", c) for c in air["iata"]]
+    lon, lat = air["lon"].to_numpy(float), air["lat"].to_numpy(float)
+    G.add_nodes_from(
+        (
+            aid,
+            {
+                "kind": "airport",
+                "lon": float(x),
+                "lat": float(y),
+                "name": n,
+                "country": c,
+                "iata": code,
+            },
+        )
+        for aid, x, y, n, c, code in zip(
+            ids, lon, lat, air["name"], air["country"], air["iata"], strict=True
+        )
+    )
+    i, j = np.triu_indices(len(ids), k=1)
+    km = geodesic_km(lon[i], lat[i], lon[j], lat[j])
+    for a, b, d in zip(i, j, km, strict=True):
+        attrs = {
+            "mode": "air",
+            "length_km": float(d),
+            "passage": None,
+            "estimate": False,
+            "searoute_passage": None,
+        }
+        edges.append((ids[a], ids[b], attrs))
+        edges.append((ids[b], ids[a], dict(attrs)))
+    tree = cKDTree(unit_vectors(lon, lat))
+    k = min(AIR_ATTACH, len(ids))
+    for nid, data in list(G.nodes(data=True)):
+        if data["kind"] == "demand" or (
+            data["kind"] == "facility" and data.get("stage") != "mining"
+        ):
+            _, idx = _nearest(tree, [data["lon"]], [data["lat"]], k)
+            for x in idx[0]:
+                d = float(geodesic_km(data["lon"], data["lat"], lon[x], lat[x]))
+                land(nid, ids[int(x)], d, "nearest cargo airport")

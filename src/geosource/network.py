@@ -1,9 +1,10 @@
 """The route graph: searoute's MARNET sea lanes and ports, land legs, air legs, facilities.
 
 Nodes have a ``kind`` (``sea``, ``port``, ``airport``, ``facility``, ``demand``) and
-``lon``/``lat``; edges have a ``mode`` (``sea``, ``land``, ``air``), ``length_km`` (WGS84 geodesic, pyproj),
-``passage`` (``;``-joined chokepoint ids, or ``None``) and ``estimate`` (``True`` for land legs,
-whose length is geodesic × circuity). The graph knows nothing of scores or maps.
+``lon``/``lat``. Edges have a ``mode`` (``sea``, ``land``, ``air``), ``length_km`` (WGS84
+geodesic, pyproj), ``passage`` (``;``-joined chokepoint ids, or ``None``) and ``estimate``
+(``True`` for land legs, whose length is geodesic × circuity). The graph knows nothing of scores
+or maps.
 """
 
 from __future__ import annotations

@@ -142,3 +142,15 @@ def test_summary_counts(layers):
     per = summary[summary["layer"].str.startswith("facilities:")]["rows"].sum()
     assert total == per == len(layers.facilities)
     assert isinstance(summary, pd.DataFrame)
+
+
+def test_data_dictionary_documents_every_field():
+    from pathlib import Path
+
+    from geosource._schemas import SPECS
+
+    text = (Path(__file__).parents[1] / "layers" / "README.md").read_text(encoding="utf-8")
+    for kind, spec in SPECS.items():
+        assert f"### {kind}" in text, kind
+        for f in spec.fields:
+            assert f"| `{f.name}` |" in text, f"{kind}.{f.name} is not in layers/README.md"

@@ -112,7 +112,7 @@ def layers_show(
             f"no column {unknown[0]!r} in {name}; columns are: {', '.join(map(str, frame.columns))}"
         )
     _pandas_display()
-    typer.echo(frame[cols].to_string(index=False))
+    typer.echo(frame[cols].astype(object).where(frame[cols].notna(), "").to_string(index=False))
     typer.echo(f"{len(frame)} rows")
 
 

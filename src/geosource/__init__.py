@@ -23,8 +23,19 @@ from .layers import write_layer as write_layer
 from .minerals import MINERALS as MINERALS
 from .minerals import normalize_mineral as normalize_mineral
 from .network import NetworkOptions as NetworkOptions
+from .network import graph_from_gdfs as graph_from_gdfs
 from .network import graph_from_layers as graph_from_layers
+from .network import graph_to_gdfs as graph_to_gdfs
+from .network import load_graph as load_graph
 from .network import node_id as node_id
+from .network import save_graph as save_graph
+from .routing import Route as Route
+from .routing import RouteMatrix as RouteMatrix
+from .routing import alternative_routes as alternative_routes
+from .routing import networkx_weight as networkx_weight
+from .routing import route_matrix as route_matrix
+from .routing import routes_to_gdf as routes_to_gdf
+from .routing import shortest_path as shortest_path
 
 __version__ = "0.1.0"
 
@@ -33,18 +44,29 @@ __all__ = [
     "MINERALS",
     "Layers",
     "NetworkOptions",
+    "Route",
+    "RouteMatrix",
     "__version__",
+    "alternative_routes",
     "country_name",
     "errors",
+    "graph_from_gdfs",
     "graph_from_layers",
+    "graph_to_gdfs",
     "layer_summary",
     "load_boundaries",
+    "load_graph",
     "load_layers",
     "load_ports",
+    "networkx_weight",
     "node_id",
     "normalize_country",
     "normalize_mineral",
     "read_layer",
+    "route_matrix",
+    "routes_to_gdf",
+    "save_graph",
+    "shortest_path",
     "validate_layer",
     "write_layer",
 ]

@@ -42,7 +42,8 @@ def unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
 def chord_to_km(chord: npt.ArrayLike) -> FloatArray:
     """Convert unit-sphere chord lengths to great-circle km (mean Earth radius)."""
     c = np.clip(np.asarray(chord, dtype=float), 0.0, 2.0)
-    return 2.0 * np.arcsin(c / 2.0) * EARTH_RADIUS_KM
+    km: FloatArray = 2.0 * np.arcsin(c / 2.0) * EARTH_RADIUS_KM
+    return km
 
 
 def split_antimeridian(coords: Sequence[tuple[float, float]]) -> shapely.MultiLineString:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -31,8 +34,12 @@ __all__ = [
     "CIRCUITY",
     "LAND_CORRIDORS",
     "NetworkOptions",
+    "graph_from_gdfs",
     "graph_from_layers",
+    "graph_to_gdfs",
+    "load_graph",
     "node_id",
+    "save_graph",
 ]
 
 log = logging.getLogger(__name__)
@@ -500,3 +507,136 @@ def _add_air(
             for x in idx[0]:
                 d = float(geodesic_km(data["lon"], data["lat"], lon[x], lat[x]))
                 land(nid, ids[int(x)], d, "nearest cargo airport")
+
+
+# ---------------------------------------------------------------------------------------------
+# conversions and files
+
+_NODE_COLUMNS = (
+    "kind",
+    "lon",
+    "lat",
+    "name",
+    "country",
+    "mineral",
+    "stage",
+    "status",
+    "facility",
+    "demand",
+    "locode",
+    "iata",
+)
+_EDGE_COLUMNS = ("mode", "length_km", "passage", "estimate", "searoute_passage", "basis")
+
+
+def graph_to_gdfs(G: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The graph as (nodes, edges) GeoDataFrames in EPSG:4326.
+
+    Nodes are indexed by node id with a Point geometry; edges by (u, v, key) with a LineString
+    (cut at ±180° where an edge crosses it). :func:`graph_from_gdfs` turns them back.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> nodes, edges = gs.graph_to_gdfs(G)
+    >>> len(nodes) == G.number_of_nodes() and len(edges) == G.number_of_edges()
+    True
+    """
+    node_rows = []
+    for n, d in G.nodes(data=True):
+        node_rows.append({"node": n, **{c: d.get(c) for c in _NODE_COLUMNS}})
+    nodes = pd.DataFrame(node_rows).set_index("node")
+    nodes = gpd.GeoDataFrame(
+        nodes, geometry=gpd.points_from_xy(nodes["lon"], nodes["lat"]), crs="EPSG:4326"
+    )
+    edge_rows, geoms = [], []
+    lon = nx.get_node_attributes(G, "lon")
+    lat = nx.get_node_attributes(G, "lat")
+    for u, v, k, d in G.edges(keys=True, data=True):
+        edge_rows.append({"u": u, "v": v, "key": k, **{c: d.get(c) for c in _EDGE_COLUMNS}})
+        a, b = (lon[u], lat[u]), (lon[v], lat[v])
+        geoms.append(
+            split_antimeridian([a, b]) if abs(b[0] - a[0]) > 180 else shapely.LineString([a, b])
+        )
+    edges = pd.DataFrame(edge_rows).set_index(["u", "v", "key"])
+    edges = gpd.GeoDataFrame(edges, geometry=geoms, crs="EPSG:4326")
+    nodes.attrs = {"graph": {k: v for k, v in G.graph.items()}}
+    return nodes, edges
+
+
+def graph_from_gdfs(
+    nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, graph_attrs: dict[str, Any] | None = None
+) -> nx.MultiDiGraph:
+    """Rebuild a route graph from :func:`graph_to_gdfs` output (or a saved GeoPackage's layers)."""
+    G = nx.MultiDiGraph()
+    G.graph.update(graph_attrs or nodes.attrs.get("graph", {}) or {"crs": "EPSG:4326"})
+    nframe = pd.DataFrame(nodes.drop(columns=nodes.geometry.name))
+    for n, rec in zip(nframe.index, nframe.to_dict("records"), strict=True):
+        G.add_node(n, **{str(k): v for k, v in rec.items() if not _missing(v)})
+    eframe = pd.DataFrame(edges.drop(columns=edges.geometry.name)).reset_index()
+    for rec in eframe.to_dict("records"):
+        u, v, k = rec.pop("u"), rec.pop("v"), rec.pop("key")
+        attrs = {str(key): (None if _missing(val) else val) for key, val in rec.items()}
+        attrs["estimate"] = bool(attrs.get("estimate"))
+        G.add_edge(u, v, key=int(k), **attrs)
+    return G
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
+    """Save the graph as a GeoPackage (layers ``nodes``, ``edges``, ``graph``) for quick reuse.
+
+    Examples
+    --------
+    >>> import tempfile, geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     H = gs.load_graph(gs.save_graph(G, f"{d}/graph.gpkg"))
+    >>> H.number_of_edges() == G.number_of_edges()
+    True
+    """
+    import json
+
+    import pyogrio
+
+    out = Path(path)
+    if out.exists():
+        out.unlink()
+    nodes, edges = graph_to_gdfs(G)
+    nodes = nodes.reset_index()
+    edges = edges.reset_index()
+    meta = pd.DataFrame(
+        {
+            "key": ["graph"],
+            "value": [
+                json.dumps(
+                    {k: list(v) if isinstance(v, tuple) else v for k, v in G.graph.items()},
+                    sort_keys=True,
+                )
+            ],
+        }
+    )
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+    pyogrio.write_dataframe(nodes, out, layer="nodes", driver="GPKG")
+    pyogrio.write_dataframe(edges, out, layer="edges", driver="GPKG", append=True)
+    pyogrio.write_dataframe(meta, out, layer="graph", driver="GPKG", append=True)
+    return out
+
+
+def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
+    """Load a graph written by :func:`save_graph`."""
+    import json
+
+    import pyogrio
+
+    nodes = pyogrio.read_dataframe(path, layer="nodes").set_index("node")
+    edges = pyogrio.read_dataframe(path, layer="edges").set_index(["u", "v", "key"])
+    meta = pyogrio.read_dataframe(path, layer="graph")
+    attrs = json.loads(meta["value"].iloc[0])
+    if "closed_passages" in attrs:
+        attrs["closed_passages"] = tuple(attrs["closed_passages"])
+    return graph_from_gdfs(nodes, edges, attrs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import networkx as nx
 import pandas as pd
 import pytest
 
@@ -12,6 +13,12 @@ import geosource as gs
 @pytest.fixture(scope="session")
 def layers() -> gs.Layers:
     return gs.load_layers()
+
+
+@pytest.fixture(scope="session")
+def G(layers: gs.Layers) -> nx.MultiDiGraph:
+    """The route graph on the bundled layers, built once."""
+    return gs.graph_from_layers(layers)
 
 
 @pytest.fixture

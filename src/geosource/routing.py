@@ -60,6 +60,9 @@ class _Masked:
     edge_of: dict[tuple[int, int], list[int]]
     """(a, b) of the compiled graph -> the original edges it stands for (several when a chain
     of degree-2 sea nodes was contracted into one edge)."""
+    contracted: np.ndarray
+    """Nodes folded into chain edges; a query that starts or ends at one uses ``full``."""
+    full: _Masked | None = None
 
 
 class _Engine:
@@ -132,7 +135,15 @@ class _Engine:
         first = np.ones(len(u), dtype=bool)
         first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
         u, v, ww, idx = u[first], v[first], ww[first], idx[first]
+        full = _Masked(
+            u,
+            v,
+            ww,
+            {(a, b): [e] for a, b, e in zip(u.tolist(), v.tolist(), idx.tolist(), strict=True)},
+            np.zeros(self.size, dtype=bool),
+        )
         masked = self._contract(u, v, ww, idx)
+        masked.full = full
         self._masks[key] = masked
         while len(self._masks) > 32:
             self._masks.popitem(last=False)
@@ -190,7 +201,7 @@ class _Engine:
             (a, b): lists[k]
             for a, b, k in zip(all_u.tolist(), all_v.tolist(), picked.tolist(), strict=True)
         }
-        return _Masked(all_u, all_v, all_w, edge_of)
+        return _Masked(all_u, all_v, all_w, edge_of, cand)
 
     def query_graph(self, masked: _Masked, ends: np.ndarray, modes: frozenset[str]) -> csr_matrix:
         """The masked graph cut down to what a query can use: the sea lanes (and airports, when
@@ -577,7 +588,10 @@ def route_matrix(
     s_out = np.array([eng.index[s] for s in srcs], dtype=np.int64)
     t_in = np.array([eng.in_index[eng.index[t]] for t in tgts], dtype=np.int64)
     reverse = len(tgts) < len(srcs)
-    graph = eng.query_graph(masked, np.concatenate([s_out, t_in]), frozenset(modes))
+    ends = np.concatenate([s_out, t_in])
+    if masked.contracted[ends].any() and masked.full is not None:
+        masked = masked.full  # a query from a folded sea vertex: use the uncontracted graph
+    graph = eng.query_graph(masked, ends, frozenset(modes))
     if reverse:
         dist, pred = dijkstra(
             graph.T.tocsr(), directed=True, indices=np.unique(t_in), return_predecessors=True

@@ -388,6 +388,17 @@ EXPORT_CONTROLS = LayerSpec(
             doc="id of the measure this suspension suspends",
             fix="give the id of a measure in the same file",
         ),
+        FieldSpec(
+            "scope",
+            "str",
+            required=False,
+            nullable=True,
+            choices=("all", "military_end_users", "listed_entities", "raw_ore"),
+            doc="what the measure binds: every flow to the targets (`all`, the default), "
+            "only `military_end_users`, only `listed_entities`, or only unprocessed `raw_ore` "
+            "(concentrate exports continue)",
+            fix="use all, military_end_users, listed_entities or raw_ore",
+        ),
         _SOURCE,
         _NOTES,
     ),

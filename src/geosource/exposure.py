@@ -1,0 +1,415 @@
+"""Exposure components of a supply option, each in [0, 1] with the reason behind its value.
+
+A supply option moves a mineral from a mine (or a by-product plant) through a processing plant to
+a buyer's demand centre. Its exposure has five components:
+
+``concentration``
+    how dominant the producing countries are at their stage (share of world output).
+``governance``
+    weakness of governance in the producing countries (World Bank WGI, rescaled).
+``alignment``
+    relation of every country on the path with the buyer (same country ... covered nation).
+``export_controls``
+    export-control measures in force on the date for that country, mineral, stage and buyer.
+``chokepoints``
+    probability-style combination of the risk weights of the passages crossed.
+
+Every number used is a layer fact or a documented parameter of :class:`ExposureParams`; see
+docs/scoring.md. This module knows nothing of routes or maps: it scores countries, measures and
+passages it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .countries import country_name
+from .layers import Layers
+
+__all__ = [
+    "COMPONENTS",
+    "ExposureParams",
+    "Measure",
+    "country_shares",
+    "governance_risk",
+    "measures_in_force",
+    "relation",
+    "supply_concentration",
+]
+
+#: The exposure components, in the order they are reported.
+COMPONENTS: tuple[str, ...] = (
+    "concentration", "governance", "alignment", "export_controls", "chokepoints",
+)
+
+
+@dataclass(frozen=True)
+class ExposureParams:
+    """Documented, editable parameters of the exposure components.
+
+    Attributes
+    ----------
+    alignment
+        Value of each relation between a country on the path and the buyer (0 = no exposure).
+    severity
+        Value of each kind of export measure in force (a ban closes the flow; a licence can be
+        refused or delayed; a quota caps it).
+    scope
+        Factor for measures that bind only some flows: military end users, listed entities, or
+        raw ore only (the mines in the layer ship concentrate; a raw-ore ban signals that a
+        concentrate ban may follow, as Zimbabwe's did in 2026).
+    unknown
+        Value used where a fact is missing (no production figure, no WGI estimate); the reason
+        says so.
+    """
+
+    alignment: Mapping[str, float] = field(default_factory=lambda: {
+        "same": 0.0, "partner": 0.2, "ipef": 0.4, "neutral": 0.6, "feoc": 1.0,
+    })
+    severity: Mapping[str, float] = field(default_factory=lambda: {
+        "ban": 1.0, "licence": 0.6, "quota": 0.4,
+    })
+    scope: Mapping[str, float] = field(default_factory=lambda: {
+        "all": 1.0, "military_end_users": 0.3, "listed_entities": 0.3, "raw_ore": 0.25,
+    })
+    unknown: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("alignment", "severity", "scope"):
+            table = getattr(self, name)
+            for key, value in table.items():
+                if not 0.0 <= float(value) <= 1.0:
+                    raise ValueError(f"ExposureParams.{name}[{key!r}] = {value} is not in [0, 1]")
+        required = {"alignment": {"same", "partner", "ipef", "neutral", "feoc"},
+                    "severity": {"ban", "licence", "quota"},
+                    "scope": {"all", "military_end_users", "listed_entities", "raw_ore"}}
+        for name, keys in required.items():
+            missing = keys - set(getattr(self, name))
+            if missing:
+                raise ValueError(f"ExposureParams.{name} lacks {sorted(missing)}")
+        if not 0.0 <= self.unknown <= 1.0:
+            raise ValueError(f"ExposureParams.unknown = {self.unknown} is not in [0, 1]")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExposureParams:
+        """Build from a mapping; unknown keys are errors that list the valid ones."""
+        valid = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - valid)
+        if unknown:
+            raise ValueError(f"unknown exposure parameter {unknown[0]!r}; valid: "
+                             f"{', '.join(sorted(valid))}")
+        base = cls()
+        merged: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if isinstance(value, Mapping):
+                table = dict(getattr(base, f.name))
+                extra = sorted(set(value) - set(table))
+                if extra:
+                    raise ValueError(f"unknown key {extra[0]!r} in exposure parameter "
+                                     f"{f.name!r}; valid: {', '.join(sorted(table))}")
+                table.update({k: float(v) for k, v in value.items()})
+                value = table
+            merged[f.name] = value
+        return cls(**merged)
+
+
+# ---------------------------------------------------------------------------------------------
+# concentration
+
+
+def country_shares(layers: Layers, mineral: str, stage: str) -> tuple[pd.Series, str]:
+    """Each listed country's share of world output for a mineral and stage, latest year.
+
+    Tonnage rows (USGS) are used where they exist, divided by the published world total; share
+    rows (IEA) otherwise. ``ROW`` ("other countries") is not a country and is left out.
+
+    Returns
+    -------
+    (shares, basis)
+        Shares indexed by ISO3 (may be empty), and a sentence naming the source and year.
+    """
+    prod = layers.production
+    rows = prod[(prod["mineral"] == mineral) & (prod["stage"] == stage)]
+    tonnes = rows[(rows["unit"] != "share") & rows["quantity"].notna()]
+    if len(tonnes):
+        years = [y for y in sorted(tonnes["year"].unique(), reverse=True)
+                 if (tonnes[(tonnes["year"] == y) & (tonnes["country"] == "WLD")]).shape[0]]
+        if years:
+            year = years[0]
+            ofyear = tonnes[tonnes["year"] == year]
+            world = float(ofyear.loc[ofyear["country"] == "WLD", "quantity"].iloc[0])
+            if world > 0:
+                parts = ofyear[~ofyear["country"].isin(["WLD", "ROW"])]
+                shares = (parts.set_index("country")["quantity"] / world).astype(float)
+                return shares.sort_index(), (
+                    f"USGS MCS 2025 {stage} {year} ({'estimated' if ofyear['estimate'].any() else 'reported'})")
+    share_rows = rows[(rows["unit"] == "share") & rows["quantity"].notna()]
+    if len(share_rows):
+        year = int(share_rows["year"].max())
+        ofyear = share_rows[(share_rows["year"] == year) & (share_rows["country"] != "ROW")]
+        return (ofyear.set_index("country")["quantity"].astype(float).sort_index(),
+                f"IEA refining shares {year} (as quoted)")
+    return pd.Series(dtype=float), "no production figures"
+
+
+def supply_concentration(
+    layers: Layers, mineral: str, stage: str = "mining"
+) -> dict[str, Any]:
+    """Concentration of world supply of a mineral at a stage.
+
+    Returns top country and share, the Herfindahl–Hirschman index (shares as fractions, 0–1) and
+    the WGI-weighted HHI of the EU critical raw materials methodology (European Commission 2017,
+    "Methodology for establishing the EU list of critical raw materials", doi 10.2873/769526):
+    ``sum(share² × WGI_scaled)`` with each country's mean WGI rescaled to 0–10, 10 being the
+    weakest governance. Countries grouped by the source as "other countries" are left out, so
+    both indices are lower bounds.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> c = gs.supply_concentration(gs.load_layers(), "rare_earths", "mining")
+    >>> c["top_country"], round(c["top_share"], 2)
+    ('CHN', 0.69)
+    """
+    shares, basis = country_shares(layers, mineral, stage)
+    if shares.empty:
+        return {"mineral": mineral, "stage": stage, "top_country": None, "top_share": math.nan,
+                "hhi": math.nan, "hhi_wgi": math.nan, "countries": 0, "basis": basis}
+    scaled = {c: (2.5 - _mean_wgi(layers, c)) * 2.0 if not math.isnan(_mean_wgi(layers, c))
+              else 5.0 for c in shares.index}
+    hhi = float((shares**2).sum())
+    hhi_wgi = float(sum(shares[c] ** 2 * scaled[c] for c in shares.index))
+    top = str(shares.idxmax())
+    return {"mineral": mineral, "stage": stage, "top_country": top,
+            "top_share": float(shares.max()), "hhi": hhi, "hhi_wgi": hhi_wgi,
+            "countries": len(shares), "basis": basis}
+
+
+# ---------------------------------------------------------------------------------------------
+# governance
+
+
+def _mean_wgi(layers: Layers, iso3: str) -> float:
+    return _wgi_table(id(layers.countries), layers.countries).get(iso3, math.nan)
+
+
+_WGI_CACHE: dict[int, dict[str, float]] = {}
+
+
+def _wgi_table(key: int, countries: pd.DataFrame) -> dict[str, float]:
+    if key not in _WGI_CACHE:
+        cols = ["wgi_va", "wgi_pv", "wgi_ge", "wgi_rq", "wgi_rl", "wgi_cc"]
+        mean = countries.set_index("iso3")[cols].mean(axis=1, skipna=True)
+        _WGI_CACHE.clear()
+        _WGI_CACHE[key] = {str(k): float(v) for k, v in mean.items()}
+    return _WGI_CACHE[key]
+
+
+def governance_risk(layers: Layers, iso3: str, params: ExposureParams | None = None
+                    ) -> tuple[float, str]:
+    """Governance risk of a country in [0, 1]: ``(2.5 − mean of the six WGI estimates) / 5``.
+
+    WGI estimates run from about −2.5 (weak) to 2.5 (strong); the result is clipped to [0, 1].
+    """
+    p = params or ExposureParams()
+    mean = _mean_wgi(layers, iso3)
+    if math.isnan(mean):
+        return p.unknown, f"{iso3}: no WGI estimate (set to {p.unknown:g})"
+    value = min(1.0, max(0.0, (2.5 - mean) / 5.0))
+    return value, f"{iso3} WGI mean {mean:+.2f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# alignment
+
+
+_GROUP_TEXT = {"msp": "MSP", "quad": "Quad", "eu": "EU", "us_fta": "US FTA", "ipef": "IPEF"}
+
+
+def relation(layers: Layers, buyer: str, iso3: str) -> tuple[str, str]:
+    """How ``iso3`` relates to ``buyer``: ``same``, ``partner``, ``ipef``, ``neutral`` or ``feoc``.
+
+    Partners share the Minerals Security Partnership, the Quad or the EU, or have a US free-trade
+    agreement with a US buyer (or are the US, for a buyer that has one). ``feoc`` marks a covered
+    nation of 10 U.S.C. 4872(d) when the buyer is not one itself.
+
+    Returns
+    -------
+    (relation, reason)
+    """
+    if iso3 == buyer:
+        return "same", f"{iso3} is the buyer's own country"
+    flags = _flags(id(layers.countries), layers.countries)
+    a, b = flags.get(buyer, {}), flags.get(iso3, {})
+    if b.get("feoc") and not a.get("feoc"):
+        return "feoc", f"{iso3} is a covered nation (FEOC)"
+    shared = [_GROUP_TEXT[g] for g in ("msp", "quad", "eu") if a.get(g) and b.get(g)]
+    if (buyer == "USA" and b.get("us_fta")) or (iso3 == "USA" and a.get("us_fta")):
+        shared.append("US FTA")
+    if shared:
+        return "partner", f"{iso3} shares {', '.join(shared)} with {buyer}"
+    if a.get("ipef") and b.get("ipef"):
+        return "ipef", f"{iso3} and {buyer} are IPEF partners"
+    return "neutral", f"{iso3} has no listed alignment with {buyer}"
+
+
+_FLAG_CACHE: dict[int, dict[str, dict[str, bool]]] = {}
+
+
+def _flags(key: int, countries: pd.DataFrame) -> dict[str, dict[str, bool]]:
+    if key not in _FLAG_CACHE:
+        cols = ["msp", "ipef", "quad", "us_fta", "feoc", "eu"]
+        table = countries.set_index("iso3")[cols].fillna(False).astype(bool)
+        _FLAG_CACHE.clear()
+        _FLAG_CACHE[key] = {str(k): {c: bool(v[c]) for c in cols}
+                            for k, v in table.to_dict("index").items()}
+    return _FLAG_CACHE[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# export controls
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An export-control measure as scoring sees it."""
+
+    id: str
+    country: str
+    minerals: frozenset[str]
+    stage: str
+    measure: str
+    targets: frozenset[str] | None
+    """``None`` means every country."""
+    effective: dt.date
+    ends: dt.date | None
+    suspends: str | None
+    scope: str
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.effective <= on and (self.ends is None or on < self.ends)
+
+    def binds(self, exporter: str, mineral: str, stage: str, importer: str) -> bool:
+        if self.country != exporter or mineral not in self.minerals:
+            return False
+        if self.stage not in (stage, "all"):
+            return False
+        return self.targets is None or importer in self.targets
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return dt.date.fromisoformat(str(value))
+
+
+def measures_in_force(layers: Layers, on: dt.date | str) -> list[Measure]:
+    """Measures in force on a date, suspended ones removed.
+
+    A measure with no ``effective`` date counts from its ``announced`` date. A suspension in force
+    on the date lifts the measure it suspends for that date (and only where both apply: same
+    exporter; the suspension's targets).
+    """
+    day = on if isinstance(on, dt.date) else dt.date.fromisoformat(str(on))
+    return list(_measures(id(layers.export_controls), layers.export_controls, day))
+
+
+def _measures(key: int, controls: pd.DataFrame, day: dt.date) -> tuple[Measure, ...]:
+    cache_key = (key, day)
+    if cache_key in _MEASURE_CACHE:
+        return _MEASURE_CACHE[cache_key]
+    every: list[Measure] = []
+    for rec in controls.to_dict("records"):
+        start = _date(rec.get("effective")) or _date(rec.get("announced"))
+        if start is None:
+            continue
+        targets = str(rec.get("targets") or "all")
+        every.append(Measure(
+            id=str(rec["id"]), country=str(rec["country"]),
+            minerals=frozenset(str(rec["minerals"]).split(";")), stage=str(rec["stage"]),
+            measure=str(rec["measure"]),
+            targets=None if targets == "all" else frozenset(targets.split(";")),
+            effective=start, ends=_date(rec.get("ends")),
+            suspends=None if _missing(rec.get("suspends")) else str(rec["suspends"]),
+            scope="all" if _missing(rec.get("scope")) else str(rec["scope"]),
+        ))
+    active = [m for m in every if m.in_force(day)]
+    lifted = {m.suspends for m in active if m.measure == "suspension"}
+    out = tuple(m for m in active if m.measure != "suspension" and m.id not in lifted)
+    if len(_MEASURE_CACHE) > 256:
+        _MEASURE_CACHE.clear()
+    _MEASURE_CACHE[cache_key] = out
+    return out
+
+
+_MEASURE_CACHE: dict[tuple[int, dt.date], tuple[Measure, ...]] = {}
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def control_exposure(
+    measures: Iterable[Measure],
+    flows: Iterable[tuple[str, str, str, str]],
+    params: ExposureParams,
+) -> tuple[float, str]:
+    """Export-control component for a set of cross-border flows.
+
+    Parameters
+    ----------
+    measures
+        From :func:`measures_in_force`.
+    flows
+        ``(exporter, mineral, stage, importer)`` for each border the product crosses.
+
+    Returns
+    -------
+    (value, reason): the most severe binding measure's value (severity × scope), and its id.
+    """
+    worst, why = 0.0, []
+    for exporter, mineral, stage, importer in flows:
+        if exporter == importer:
+            continue
+        for m in measures:
+            if m.binds(exporter, mineral, stage, importer):
+                value = params.severity[m.measure] * params.scope.get(m.scope, 1.0)
+                why.append((value, f"{m.id} ({m.measure}"
+                            + ("" if m.scope == "all" else f", {m.scope.replace('_', ' ')}")
+                            + f", {exporter}→{importer})"))
+                worst = max(worst, value)
+    if not why:
+        return 0.0, "no export control in force on these flows"
+    why.sort(key=lambda x: (-x[0], x[1]))
+    return worst, "; ".join(text for _, text in why)
+
+
+def chokepoint_exposure(
+    passages: Iterable[str], risk: Mapping[str, float]
+) -> tuple[float, str]:
+    """``1 − Π(1 − risk)`` over the passages crossed: the chance at least one is disrupted if
+    each were disrupted independently with its risk weight."""
+    crossed = sorted(set(passages))
+    if not crossed:
+        return 0.0, "no chokepoint crossed"
+    survive = float(np.prod([1.0 - float(risk.get(p, 0.0)) for p in crossed]))
+    value = 1.0 - survive
+    return value, ", ".join(f"{p} {float(risk.get(p, 0.0)):.2f}" for p in crossed)
+
+
+def describe_country(iso3: str) -> str:
+    """``'CHN (China)'``-style label for reasons."""
+    try:
+        return f"{iso3} ({country_name(iso3)})"
+    except ValueError:
+        return iso3

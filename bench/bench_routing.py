@@ -124,7 +124,13 @@ def main() -> None:
         gs.route_matrix(H, src, tgt, paths=True)
         cold_times.append(time.perf_counter() - t)
     cold = statistics.median(cold_times)
-    warm, m = timed(lambda: gs.route_matrix(G, src, tgt, paths=True), args.reps)
+    from geosource.routing import _engine
+
+    def warm_run():
+        _engine(G).matrices.clear()  # time the computation, not the memo of identical calls
+        return gs.route_matrix(G, src, tgt, paths=True)
+
+    warm, m = timed(warm_run, args.reps)
     ours = m.distances
 
     # networkx: the sea lanes and ports as a plain DiGraph (lightest parallel edge), built once

@@ -11,6 +11,8 @@ from __future__ import annotations
 from . import errors as errors
 from .countries import country_name as country_name
 from .countries import normalize_country as normalize_country
+from .exposure import ExposureParams as ExposureParams
+from .exposure import supply_concentration as supply_concentration
 from .layers import LAYER_KINDS as LAYER_KINDS
 from .layers import Layers as Layers
 from .layers import layer_summary as layer_summary
@@ -36,16 +38,21 @@ from .routing import networkx_weight as networkx_weight
 from .routing import route_matrix as route_matrix
 from .routing import routes_to_gdf as routes_to_gdf
 from .routing import shortest_path as shortest_path
+from .scoring import Weights as Weights
+from .scoring import pareto_front as pareto_front
+from .sourcing import sourcing_paths as sourcing_paths
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LAYER_KINDS",
     "MINERALS",
+    "ExposureParams",
     "Layers",
     "NetworkOptions",
     "Route",
     "RouteMatrix",
+    "Weights",
     "__version__",
     "alternative_routes",
     "country_name",
@@ -62,11 +69,14 @@ __all__ = [
     "node_id",
     "normalize_country",
     "normalize_mineral",
+    "pareto_front",
     "read_layer",
     "route_matrix",
     "routes_to_gdf",
     "save_graph",
     "shortest_path",
+    "sourcing_paths",
+    "supply_concentration",
     "validate_layer",
     "write_layer",
 ]

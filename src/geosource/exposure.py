@@ -46,7 +46,11 @@ __all__ = [
 
 #: The exposure components, in the order they are reported.
 COMPONENTS: tuple[str, ...] = (
-    "concentration", "governance", "alignment", "export_controls", "chokepoints",
+    "concentration",
+    "governance",
+    "alignment",
+    "export_controls",
+    "chokepoints",
 )
 
 
@@ -70,15 +74,30 @@ class ExposureParams:
         says so.
     """
 
-    alignment: Mapping[str, float] = field(default_factory=lambda: {
-        "same": 0.0, "partner": 0.2, "ipef": 0.4, "neutral": 0.6, "feoc": 1.0,
-    })
-    severity: Mapping[str, float] = field(default_factory=lambda: {
-        "ban": 1.0, "licence": 0.6, "quota": 0.4,
-    })
-    scope: Mapping[str, float] = field(default_factory=lambda: {
-        "all": 1.0, "military_end_users": 0.3, "listed_entities": 0.3, "raw_ore": 0.25,
-    })
+    alignment: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "same": 0.0,
+            "partner": 0.2,
+            "ipef": 0.4,
+            "neutral": 0.6,
+            "feoc": 1.0,
+        }
+    )
+    severity: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "ban": 1.0,
+            "licence": 0.6,
+            "quota": 0.4,
+        }
+    )
+    scope: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "all": 1.0,
+            "military_end_users": 0.3,
+            "listed_entities": 0.3,
+            "raw_ore": 0.25,
+        }
+    )
     unknown: float = 0.5
 
     def __post_init__(self) -> None:
@@ -87,9 +106,11 @@ class ExposureParams:
             for key, value in table.items():
                 if not 0.0 <= float(value) <= 1.0:
                     raise ValueError(f"ExposureParams.{name}[{key!r}] = {value} is not in [0, 1]")
-        required = {"alignment": {"same", "partner", "ipef", "neutral", "feoc"},
-                    "severity": {"ban", "licence", "quota"},
-                    "scope": {"all", "military_end_users", "listed_entities", "raw_ore"}}
+        required = {
+            "alignment": {"same", "partner", "ipef", "neutral", "feoc"},
+            "severity": {"ban", "licence", "quota"},
+            "scope": {"all", "military_end_users", "listed_entities", "raw_ore"},
+        }
         for name, keys in required.items():
             missing = keys - set(getattr(self, name))
             if missing:
@@ -103,8 +124,9 @@ class ExposureParams:
         valid = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - valid)
         if unknown:
-            raise ValueError(f"unknown exposure parameter {unknown[0]!r}; valid: "
-                             f"{', '.join(sorted(valid))}")
+            raise ValueError(
+                f"unknown exposure parameter {unknown[0]!r}; valid: {', '.join(sorted(valid))}"
+            )
         base = cls()
         merged: dict[str, Any] = {}
         for f in fields(cls):
@@ -115,8 +137,10 @@ class ExposureParams:
                 table = dict(getattr(base, f.name))
                 extra = sorted(set(value) - set(table))
                 if extra:
-                    raise ValueError(f"unknown key {extra[0]!r} in exposure parameter "
-                                     f"{f.name!r}; valid: {', '.join(sorted(table))}")
+                    raise ValueError(
+                        f"unknown key {extra[0]!r} in exposure parameter "
+                        f"{f.name!r}; valid: {', '.join(sorted(table))}"
+                    )
                 table.update({k: float(v) for k, v in value.items()})
                 value = table
             merged[f.name] = value
@@ -142,8 +166,11 @@ def country_shares(layers: Layers, mineral: str, stage: str) -> tuple[pd.Series,
     rows = prod[(prod["mineral"] == mineral) & (prod["stage"] == stage)]
     tonnes = rows[(rows["unit"] != "share") & rows["quantity"].notna()]
     if len(tonnes):
-        years = [y for y in sorted(tonnes["year"].unique(), reverse=True)
-                 if (tonnes[(tonnes["year"] == y) & (tonnes["country"] == "WLD")]).shape[0]]
+        years = [
+            y
+            for y in sorted(tonnes["year"].unique(), reverse=True)
+            if (tonnes[(tonnes["year"] == y) & (tonnes["country"] == "WLD")]).shape[0]
+        ]
         if years:
             year = years[0]
             ofyear = tonnes[tonnes["year"] == year]
@@ -151,20 +178,20 @@ def country_shares(layers: Layers, mineral: str, stage: str) -> tuple[pd.Series,
             if world > 0:
                 parts = ofyear[~ofyear["country"].isin(["WLD", "ROW"])]
                 shares = (parts.set_index("country")["quantity"] / world).astype(float)
-                return shares.sort_index(), (
-                    f"USGS MCS 2025 {stage} {year} ({'estimated' if ofyear['estimate'].any() else 'reported'})")
+                kind = "estimated" if ofyear["estimate"].any() else "reported"
+                return shares.sort_index(), f"USGS MCS 2025 {stage} {year} ({kind})"
     share_rows = rows[(rows["unit"] == "share") & rows["quantity"].notna()]
     if len(share_rows):
         year = int(share_rows["year"].max())
         ofyear = share_rows[(share_rows["year"] == year) & (share_rows["country"] != "ROW")]
-        return (ofyear.set_index("country")["quantity"].astype(float).sort_index(),
-                f"IEA refining shares {year} (as quoted)")
+        return (
+            ofyear.set_index("country")["quantity"].astype(float).sort_index(),
+            f"IEA refining shares {year} (as quoted)",
+        )
     return pd.Series(dtype=float), "no production figures"
 
 
-def supply_concentration(
-    layers: Layers, mineral: str, stage: str = "mining"
-) -> dict[str, Any]:
+def supply_concentration(layers: Layers, mineral: str, stage: str = "mining") -> dict[str, Any]:
     """Concentration of world supply of a mineral at a stage.
 
     Returns top country and share, the Herfindahl–Hirschman index (shares as fractions, 0–1) and
@@ -183,16 +210,33 @@ def supply_concentration(
     """
     shares, basis = country_shares(layers, mineral, stage)
     if shares.empty:
-        return {"mineral": mineral, "stage": stage, "top_country": None, "top_share": math.nan,
-                "hhi": math.nan, "hhi_wgi": math.nan, "countries": 0, "basis": basis}
-    scaled = {c: (2.5 - _mean_wgi(layers, c)) * 2.0 if not math.isnan(_mean_wgi(layers, c))
-              else 5.0 for c in shares.index}
+        return {
+            "mineral": mineral,
+            "stage": stage,
+            "top_country": None,
+            "top_share": math.nan,
+            "hhi": math.nan,
+            "hhi_wgi": math.nan,
+            "countries": 0,
+            "basis": basis,
+        }
+    scaled = {
+        c: (2.5 - _mean_wgi(layers, c)) * 2.0 if not math.isnan(_mean_wgi(layers, c)) else 5.0
+        for c in shares.index
+    }
     hhi = float((shares**2).sum())
     hhi_wgi = float(sum(shares[c] ** 2 * scaled[c] for c in shares.index))
     top = str(shares.idxmax())
-    return {"mineral": mineral, "stage": stage, "top_country": top,
-            "top_share": float(shares.max()), "hhi": hhi, "hhi_wgi": hhi_wgi,
-            "countries": len(shares), "basis": basis}
+    return {
+        "mineral": mineral,
+        "stage": stage,
+        "top_country": top,
+        "top_share": float(shares.max()),
+        "hhi": hhi,
+        "hhi_wgi": hhi_wgi,
+        "countries": len(shares),
+        "basis": basis,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,8 +259,9 @@ def _wgi_table(key: int, countries: pd.DataFrame) -> dict[str, float]:
     return _WGI_CACHE[key]
 
 
-def governance_risk(layers: Layers, iso3: str, params: ExposureParams | None = None
-                    ) -> tuple[float, str]:
+def governance_risk(
+    layers: Layers, iso3: str, params: ExposureParams | None = None
+) -> tuple[float, str]:
     """Governance risk of a country in [0, 1]: ``(2.5 − mean of the six WGI estimates) / 5``.
 
     WGI estimates run from about −2.5 (weak) to 2.5 (strong); the result is clipped to [0, 1].
@@ -271,8 +316,9 @@ def _flags(key: int, countries: pd.DataFrame) -> dict[str, dict[str, bool]]:
         cols = ["msp", "ipef", "quad", "us_fta", "feoc", "eu"]
         table = countries.set_index("iso3")[cols].fillna(False).astype(bool)
         _FLAG_CACHE.clear()
-        _FLAG_CACHE[key] = {str(k): {c: bool(v[c]) for c in cols}
-                            for k, v in table.to_dict("index").items()}
+        _FLAG_CACHE[key] = {
+            str(k): {c: bool(v[c]) for c in cols} for k, v in table.to_dict("index").items()
+        }
     return _FLAG_CACHE[key]
 
 
@@ -334,15 +380,20 @@ def _measures(key: int, controls: pd.DataFrame, day: dt.date) -> tuple[Measure, 
         if start is None:
             continue
         targets = str(rec.get("targets") or "all")
-        every.append(Measure(
-            id=str(rec["id"]), country=str(rec["country"]),
-            minerals=frozenset(str(rec["minerals"]).split(";")), stage=str(rec["stage"]),
-            measure=str(rec["measure"]),
-            targets=None if targets == "all" else frozenset(targets.split(";")),
-            effective=start, ends=_date(rec.get("ends")),
-            suspends=None if _missing(rec.get("suspends")) else str(rec["suspends"]),
-            scope="all" if _missing(rec.get("scope")) else str(rec["scope"]),
-        ))
+        every.append(
+            Measure(
+                id=str(rec["id"]),
+                country=str(rec["country"]),
+                minerals=frozenset(str(rec["minerals"]).split(";")),
+                stage=str(rec["stage"]),
+                measure=str(rec["measure"]),
+                targets=None if targets == "all" else frozenset(targets.split(";")),
+                effective=start,
+                ends=_date(rec.get("ends")),
+                suspends=None if _missing(rec.get("suspends")) else str(rec["suspends"]),
+                scope="all" if _missing(rec.get("scope")) else str(rec["scope"]),
+            )
+        )
     active = [m for m in every if m.in_force(day)]
     lifted = {m.suspends for m in active if m.measure == "suspension"}
     out = tuple(m for m in active if m.measure != "suspension" and m.id not in lifted)
@@ -384,9 +435,14 @@ def control_exposure(
         for m in measures:
             if m.binds(exporter, mineral, stage, importer):
                 value = params.severity[m.measure] * params.scope.get(m.scope, 1.0)
-                why.append((value, f"{m.id} ({m.measure}"
-                            + ("" if m.scope == "all" else f", {m.scope.replace('_', ' ')}")
-                            + f", {exporter}→{importer})"))
+                why.append(
+                    (
+                        value,
+                        f"{m.id} ({m.measure}"
+                        + ("" if m.scope == "all" else f", {m.scope.replace('_', ' ')}")
+                        + f", {exporter}→{importer})",
+                    )
+                )
                 worst = max(worst, value)
     if not why:
         return 0.0, "no export control in force on these flows"
@@ -394,9 +450,7 @@ def control_exposure(
     return worst, "; ".join(text for _, text in why)
 
 
-def chokepoint_exposure(
-    passages: Iterable[str], risk: Mapping[str, float]
-) -> tuple[float, str]:
+def chokepoint_exposure(passages: Iterable[str], risk: Mapping[str, float]) -> tuple[float, str]:
     """``1 − Π(1 − risk)`` over the passages crossed: the chance at least one is disrupted if
     each were disrupted independently with its risk weight."""
     crossed = sorted(set(passages))

@@ -33,6 +33,12 @@ class Mineral:
     """Stage -> the product that leaves a facility at that stage."""
     modes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Stage -> transport modes the product may use (ore and concentrate move by sea)."""
+    processing: tuple[str, ...] = ("refining",)
+    """Stages whose plants take the mined product (graphite anode plants purify and shape
+    flake concentrate themselves, so they count as processing too)."""
+    byproduct: bool = False
+    """Recovered from another metal's processing (no mines of its own): a plant alone is a
+    source."""
 
 
 _SEA = ("sea", "land")
@@ -75,6 +81,7 @@ MINERALS: dict[str, Mineral] = {
                 "recycling": "recovered graphite",
             },
             {"mining": _SEA, "refining": _SEA, "manufacturing": _SEA, "recycling": _SEA},
+            processing=("refining", "manufacturing"),
         ),
         Mineral(
             "gallium",
@@ -82,6 +89,7 @@ MINERALS: dict[str, Mineral] = {
             ("ga",),
             {"mining": "bauxite / zinc ore", "refining": "gallium metal", "recycling": "gallium"},
             {"mining": _SEA, "refining": _AIR_OR_SEA, "recycling": _AIR_OR_SEA},
+            byproduct=True,
         ),
         Mineral(
             "germanium",
@@ -93,6 +101,7 @@ MINERALS: dict[str, Mineral] = {
                 "recycling": "germanium",
             },
             {"mining": _SEA, "refining": _AIR_OR_SEA, "recycling": _AIR_OR_SEA},
+            byproduct=True,
         ),
     )
 }

@@ -292,6 +292,7 @@ def graph_from_layers(
             "sea_edges_dropped": sea.dropped_edges,
             "sea_nodes_merged": sea.merged_nodes,
             "name": "geosource route graph",
+            "layers": layers,
         }
     )
     sea_ids = [f"sea:{i}" for i in range(len(sea.lon))]
@@ -561,7 +562,7 @@ def graph_to_gdfs(G: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
         )
     edges = pd.DataFrame(edge_rows).set_index(["u", "v", "key"])
     edges = gpd.GeoDataFrame(edges, geometry=geoms, crs="EPSG:4326")
-    nodes.attrs = {"graph": {k: v for k, v in G.graph.items()}}
+    nodes.attrs = {"graph": {k: v for k, v in G.graph.items() if k != "layers"}}
     return nodes, edges
 
 
@@ -614,7 +615,11 @@ def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
             "key": ["graph"],
             "value": [
                 json.dumps(
-                    {k: list(v) if isinstance(v, tuple) else v for k, v in G.graph.items()},
+                    {
+                        k: list(v) if isinstance(v, tuple) else v
+                        for k, v in G.graph.items()
+                        if k != "layers"
+                    },
                     sort_keys=True,
                 )
             ],
@@ -627,8 +632,12 @@ def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
     return out
 
 
-def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
-    """Load a graph written by :func:`save_graph`."""
+def load_graph(path: str | os.PathLike[str], layers: Layers | None = None) -> nx.MultiDiGraph:
+    """Load a graph written by :func:`save_graph`.
+
+    The layers it was built from are not stored in the file: pass them as ``layers`` (the bundled
+    layers are attached when omitted), so that scoring can find its facts.
+    """
     import json
 
     import pyogrio
@@ -639,4 +648,9 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     attrs = json.loads(meta["value"].iloc[0])
     if "closed_passages" in attrs:
         attrs["closed_passages"] = tuple(attrs["closed_passages"])
+    if layers is None:
+        from .layers import load_layers
+
+        layers = load_layers()
+    attrs["layers"] = layers
     return graph_from_gdfs(nodes, edges, attrs)

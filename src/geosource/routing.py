@@ -63,6 +63,9 @@ class _Masked:
     contracted: np.ndarray
     """Nodes folded into chain edges; a query that starts or ends at one uses ``full``."""
     full: _Masked | None = None
+    info: dict[tuple[int, int], tuple[frozenset[str], dict[str, float]]] = field(
+        default_factory=dict
+    )
 
 
 class _Engine:
@@ -98,6 +101,7 @@ class _Engine:
         self.searoute = np.array([d.get("searoute_passage") or "" for d in attrs])
         self._weights: dict[str, np.ndarray] = {}
         self._masks: OrderedDict[tuple[Any, ...], _Masked] = OrderedDict()
+        self.matrices: OrderedDict[tuple[Any, ...], RouteMatrix] = OrderedDict()
 
     def weights(self, weight: str) -> np.ndarray:
         if weight not in self._weights:
@@ -410,6 +414,15 @@ class RouteMatrix:
     _reversed: bool = field(repr=False)
     _routes: dict[tuple[Any, Any], Route] = field(default_factory=dict, repr=False)
     _paths: list[list[list[int]]] | None = field(default=None, repr=False)
+    _summaries: dict[tuple[int, int], tuple[frozenset[str], dict[str, float], list[Any]]] = field(
+        default_factory=dict, repr=False
+    )
+    _src_pos: dict[Any, int] = field(default_factory=dict, repr=False)
+    _tgt_pos: dict[Any, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._src_pos = {s: i for i, s in enumerate(self.sources)}
+        self._tgt_pos = {t: j for j, t in enumerate(self.targets)}
 
     def to_frame(self) -> pd.DataFrame:
         """Distances as a DataFrame: one row per source, one column per target."""
@@ -442,7 +455,7 @@ class RouteMatrix:
 
     def path(self, source: Any, target: Any) -> list[Any]:
         """Node ids of the route from ``source`` to ``target``; ``NoRouteError`` if none."""
-        i, j = self.sources.index(source), self.targets.index(target)
+        i, j = self._src_pos[source], self._tgt_pos[target]
         if not np.isfinite(self.distances[i, j]):
             raise NoRouteError(_no_route_message(source, target, self.closed_passages))
         eng = self._engine
@@ -457,7 +470,7 @@ class RouteMatrix:
         key = (source, target)
         if key in self._routes:
             return self._routes[key]
-        i, j = self.sources.index(source), self.targets.index(target)
+        i, j = self._src_pos[source], self._tgt_pos[target]
         if not np.isfinite(self.distances[i, j]):
             raise NoRouteError(_no_route_message(source, target, self.closed_passages))
         path = self._walk(i, j)
@@ -466,6 +479,45 @@ class RouteMatrix:
         route = _build_route(self._graph, self._engine, path, edges, self.closed_passages)
         self._routes[key] = route
         return route
+
+    def summary(
+        self, source: Any, target: Any
+    ) -> tuple[frozenset[str], dict[str, float], list[Any]]:
+        """Passages crossed, km by mode and the ports called at, without building geometry.
+
+        Fast enough to call for every pair of a large matrix.
+        """
+        i, j = self._src_pos[source], self._tgt_pos[target]
+        key = (i, j)
+        hit = self._summaries.get(key)
+        if hit is not None:
+            return hit
+        if not np.isfinite(self.distances[i, j]):
+            raise NoRouteError(_no_route_message(source, target, self.closed_passages))
+        eng = self._engine
+        walk = self._walk(i, j)
+        passages: set[str] = set()
+        km: dict[str, float] = {}
+        info = self._masked.info
+        for a, b in itertools.pairwise(walk):
+            got = info.get((a, b))
+            if got is None:
+                edges = self._masked.edge_of[(a, b)]
+                ps: set[str] = set()
+                by: dict[str, float] = {}
+                for e in edges:
+                    ps |= eng.passages[e]
+                    mode = str(eng.mode[e])
+                    by[mode] = by.get(mode, 0.0) + float(eng.attrs[e]["length_km"])
+                got = (frozenset(ps), by)
+                info[(a, b)] = got
+            passages |= got[0]
+            for mode, value in got[1].items():
+                km[mode] = km.get(mode, 0.0) + value
+        ports = [eng.nodes[x] for x in walk if x < len(eng.nodes) and eng.kind[x] == "port"]
+        result = (frozenset(passages), km, ports)
+        self._summaries[key] = result
+        return result
 
     def _walk_all(self) -> None:
         """Every path at once: one vectorised predecessor step per hop for all pairs."""
@@ -582,8 +634,17 @@ def route_matrix(
     """
     srcs = _check_nodes(G, sources, "source")
     tgts = _check_nodes(G, targets, "target")
+    closed_nodes = frozenset(closed_nodes)
+    modes = frozenset(modes)
     eng = _engine(G)
     closed = _closures(G, closed_passages)
+    memo_key = (tuple(srcs), tuple(tgts), weight, closed, frozenset(closed_nodes), frozenset(modes))
+    cached = eng.matrices.get(memo_key)
+    if cached is not None:
+        eng.matrices.move_to_end(memo_key)
+        if paths and cached._paths is None:
+            cached._walk_all()
+        return cached
     masked = eng.masked(weight, closed, frozenset(closed_nodes), frozenset(modes))
     s_out = np.array([eng.index[s] for s in srcs], dtype=np.int64)
     t_in = np.array([eng.in_index[eng.index[t]] for t in tgts], dtype=np.int64)
@@ -621,6 +682,9 @@ def route_matrix(
     )
     if paths:
         result._walk_all()
+    eng.matrices[memo_key] = result
+    while len(eng.matrices) > 64:
+        eng.matrices.popitem(last=False)
     return result
 
 

@@ -1,0 +1,162 @@
+"""Combine distance and exposure under weights; rank; the Pareto front.
+
+Lower is better everywhere: a score of 0 would be a zero-length path with no exposure.
+
+    exposure = Σ_c w_c · component_c / Σ_c w_c                (each component in [0, 1])
+    distance_norm = min(1, distance_km / 40,075 km)            (one Earth circumference)
+    score = (w_distance · distance_norm + w_exposure · exposure) / (w_distance + w_exposure)
+
+Scaling every weight by the same positive number leaves every score, and so the ranking,
+unchanged. See docs/scoring.md.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .exposure import COMPONENTS
+
+__all__ = [
+    "EARTH_CIRCUMFERENCE_KM",
+    "Weights",
+    "exposure_score",
+    "pareto_front",
+    "rank_options",
+    "score",
+]
+
+#: Distances are normalised by one equatorial circumference of the WGS84 ellipsoid.
+EARTH_CIRCUMFERENCE_KM = 40_075.017
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights of the score and of the exposure components. Defaults are visible in the repr.
+
+    ``distance`` and ``exposure`` weigh the two halves of the score; the five component weights
+    weigh the exposure components. All must be non-negative; at least one of each group must be
+    positive. Unknown keys are rejected with the list of valid ones.
+
+    Examples
+    --------
+    >>> Weights()  # doctest: +NORMALIZE_WHITESPACE
+    Weights(distance=0.4, exposure=0.6, concentration=1.0, governance=1.0, alignment=1.0,
+            export_controls=1.0, chokepoints=1.0)
+    >>> Weights.from_dict({"chokepoints": 2}).chokepoints
+    2.0
+    """
+
+    distance: float = 0.4
+    exposure: float = 0.6
+    concentration: float = 1.0
+    governance: float = 1.0
+    alignment: float = 1.0
+    export_controls: float = 1.0
+    chokepoints: float = 1.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise TypeError(f"weight {f.name!r} must be a number, got {value!r}")
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"weight {f.name!r} must be a finite number >= 0, got {value}")
+            object.__setattr__(self, f.name, float(value))
+        if self.distance + self.exposure <= 0:
+            raise ValueError("weights `distance` and `exposure` cannot both be 0")
+        if sum(getattr(self, c) for c in COMPONENTS) <= 0:
+            raise ValueError(f"at least one component weight ({', '.join(COMPONENTS)}) must be > 0")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Weights:
+        """Weights from a mapping; unknown keys are errors naming the valid ones."""
+        valid = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown weight {unknown[0]!r}; valid weights: {', '.join(valid)}")
+        return cls(**{k: data[k] for k in valid if k in data})
+
+    @classmethod
+    def read(cls, path: str | Path) -> Weights:
+        """Weights from a TOML or JSON file (a table of ``name = value``)."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{p}: weights file not found") from None
+        try:
+            data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{p}: not valid {p.suffix.lstrip('.').upper()}: {exc}") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{p}: expected a table of weight = value")
+        data = data.get("weights", data)
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line for maps and reports."""
+        return ", ".join(f"{k} {v:g}" for k, v in self.to_dict().items())
+
+
+def exposure_score(components: pd.DataFrame, weights: Weights) -> pd.Series:
+    """Weighted mean of the component columns (each in [0, 1]), in [0, 1]."""
+    w = np.array([getattr(weights, c) for c in COMPONENTS])
+    values = components[list(COMPONENTS)].to_numpy(dtype=float)
+    return pd.Series(values @ w / w.sum(), index=components.index, name="exposure")
+
+
+def score(distance_km: pd.Series, exposure: pd.Series, weights: Weights) -> pd.Series:
+    """The combined score in [0, 1] (lower is better)."""
+    dn = np.minimum(1.0, distance_km.to_numpy(dtype=float) / EARTH_CIRCUMFERENCE_KM)
+    total = weights.distance + weights.exposure
+    s = (weights.distance * dn + weights.exposure * exposure.to_numpy(dtype=float)) / total
+    return pd.Series(s, index=distance_km.index, name="score")
+
+
+def pareto_front(frame: pd.DataFrame, x: str = "distance_km", y: str = "exposure") -> pd.Series:
+    """True for rows no other row beats on both ``x`` and ``y`` (lower is better on both).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"distance_km": [1, 2, 3, 2], "exposure": [0.9, 0.5, 0.1, 0.6]})
+    >>> pareto_front(f).tolist()
+    [True, True, True, False]
+    """
+    xs = frame[x].to_numpy(dtype=float)
+    ys = frame[y].to_numpy(dtype=float)
+    order = np.lexsort((ys, xs))
+    efficient = np.zeros(len(xs), dtype=bool)
+    best_y = np.inf
+    last_x, last_y = None, None
+    for i in order:
+        if ys[i] < best_y:
+            efficient[i] = True
+            best_y = ys[i]
+            last_x, last_y = xs[i], ys[i]
+        elif xs[i] == last_x and ys[i] == last_y:
+            efficient[i] = True  # an exact tie with an efficient row is efficient too
+    return pd.Series(efficient, index=frame.index, name="pareto")
+
+
+def rank_options(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort by score (then distance, then ids, so ties break the same way every run) and number
+    the rows from 1."""
+    keys = [
+        c
+        for c in ("score", "distance_km", "mine_id", "plant_id", "demand_id")
+        if c in frame.columns
+    ]
+    out = frame.sort_values(keys, kind="mergesort", na_position="last").reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out

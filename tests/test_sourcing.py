@@ -316,3 +316,22 @@ def test_weights_validation(tmp_path):
     path.write_text("chokepoint = 3\n", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown weight 'chokepoint'; valid weights: distance"):
         gs.Weights.read(path)
+
+
+def test_scoring_doc_concentration_table_is_current(layers):
+    """docs/scoring.md quotes supply_concentration figures; they must match the code and data."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "scoring.md").read_text(encoding="utf-8")
+    names = {"rare earths": "rare_earths", "graphite": "graphite", "gallium": "gallium",
+             "lithium": "lithium"}
+    rows = [line.split("|")[1:-1] for line in text.splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip() in names]
+    assert len(rows) == 6
+    for cells in rows:
+        mineral, stage, top, share, hhi, hhi_wgi = (c.strip() for c in cells[:6])
+        c = gs.supply_concentration(layers, names[mineral], stage)
+        assert c["top_country"] == top
+        assert f"{c['top_share']:.0%}" == share
+        assert f"{c['hhi']:.2f}" == hhi
+        assert f"{c['hhi_wgi']:.2f}" == hhi_wgi

@@ -37,7 +37,7 @@ from .layers import Layers
 from .minerals import MINERALS, normalize_mineral
 from .network import node_id
 from .routing import route_matrix
-from .scoring import Weights, exposure_score, pareto_front, rank_options, score
+from .scoring import Weights, exposure_score, score
 
 __all__ = ["OPTION_COLUMNS", "sourcing_paths"]
 
@@ -297,7 +297,7 @@ def _chains(
             hit = leg_cache[key] = matrix.summary(a, b)
         return hit
 
-    comp_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+    scorer = _Scorer(lay, mid, measures, risk, shares, p)
     rows: list[dict[str, Any]] = []
     for query, buyer, centres in queries:
         centre_ids = sorted(centres["id"])
@@ -336,25 +336,9 @@ def _chains(
                         }
                     )
                 )
-                key = (m is None, mine_c, plant_c, stage, countries, passages, buyer)
-                comp = comp_cache.get(key)
-                if comp is None:
-                    comp = comp_cache[key] = _components(
-                        lay,
-                        mid,
-                        buyer,
-                        m is None,
-                        mine_c,
-                        plant_c,
-                        stage,
-                        countries,
-                        passages,
-                        measures,
-                        risk,
-                        *shares[0],
-                        *shares[1],
-                        p,
-                    )
+                comp = scorer.components(
+                    buyer, m is None, mine_c, plant_c, stage, countries, passages
+                )
                 rows.append(
                     {
                         "query": query,
@@ -392,22 +376,45 @@ def _chains(
 
 def _select(frame: pd.DataFrame, k: int | None) -> tuple[pd.DataFrame, dict[str, int]]:
     """Per query: one option per (source country, processing country, corridor), ranked; the
-    Pareto front over those options; the best ``k``."""
+    Pareto front over those options; the best ``k``. Vectorised over all queries at once."""
     order = ["query", "score", "distance_km", "mine_id", "plant_id", "demand_id"]
     frame = frame.sort_values(order, kind="mergesort", na_position="first")
     group = ["query", "mine_country", "plant_country", "corridor"]
-    sizes = frame.groupby(group, sort=False).size()
-    best = frame.drop_duplicates(group, keep="first").copy()
-    best["chains"] = sizes.loc[list(best[group].itertuples(index=False, name=None))].to_numpy()
-    pieces = []
-    counts: dict[str, int] = {}
-    for query, part in best.groupby("query", sort=False):
-        part = part.copy()
-        part["pareto"] = pareto_front(part).to_numpy()
-        part = rank_options(part)
-        counts[str(query)] = len(part)
-        pieces.append(part if k is None else part.head(k))
-    return pd.concat(pieces, ignore_index=True), counts
+    chains = frame.groupby(group, sort=False)["score"].transform("size")
+    best = frame.assign(chains=chains).drop_duplicates(group, keep="first")
+    best = best.reset_index(drop=True)
+    best["pareto"] = _pareto_by_query(best)
+    best["rank"] = best.groupby("query", sort=False).cumcount().to_numpy() + 1
+    counts = {str(q): int(n) for q, n in best.groupby("query", sort=False).size().items()}
+    if k is not None:
+        best = best[best["rank"] <= k]
+    return best.reset_index(drop=True), counts
+
+
+def _pareto_by_query(frame: pd.DataFrame) -> np.ndarray:
+    """``pareto_front`` for every query at once: sort by (query, distance, exposure); a row is
+    efficient when its exposure is below every earlier row's in its query (exact ties of an
+    efficient row are efficient too)."""
+    order = np.lexsort(
+        (frame["exposure"].to_numpy(), frame["distance_km"].to_numpy(), frame["query"].to_numpy())
+    )
+    q = frame["query"].to_numpy()[order]
+    x = frame["distance_km"].to_numpy(dtype=float)[order]
+    y = frame["exposure"].to_numpy(dtype=float)[order]
+    efficient = np.zeros(len(order), dtype=bool)
+    best_y, last = np.inf, None
+    prev_q: object = None
+    for i in range(len(order)):
+        if q[i] != prev_q:
+            best_y, last, prev_q = np.inf, None, q[i]
+        if y[i] < best_y:
+            efficient[i] = True
+            best_y, last = y[i], (x[i], y[i])
+        elif last == (x[i], y[i]):
+            efficient[i] = True
+    out = np.zeros(len(order), dtype=bool)
+    out[order] = efficient
+    return out
 
 
 @dataclass(frozen=True)
@@ -436,68 +443,98 @@ def blocked_ids(nodes: frozenset[Any]) -> set[str]:
     return {str(n).split(":", 1)[1] for n in nodes if str(n).startswith("facility:")}
 
 
-def _components(
-    lay: Layers,
-    mineral: str,
-    buyer: str,
-    plant_only: bool,
-    mine_c: str,
-    plant_c: str,
-    plant_stage: str,
-    path_countries: tuple[str, ...],
-    passages: frozenset[str],
-    measures: Any,
-    risk: dict[str, float],
-    shares_mine: pd.Series,
-    basis_mine: str,
-    shares_plant: pd.Series,
-    basis_plant: str,
-    p: ExposureParams,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    # concentration
-    parts, why = [], []
-    if not plant_only:
-        if shares_mine.empty:
+class _Scorer:
+    """Exposure components, each cached on the inputs it depends on."""
+
+    def __init__(
+        self,
+        lay: Layers,
+        mineral: str,
+        measures: Any,
+        risk: dict[str, float],
+        shares: tuple[tuple[pd.Series, str], tuple[pd.Series, str]],
+        p: ExposureParams,
+    ) -> None:
+        self.lay, self.mineral, self.measures, self.risk, self.p = lay, mineral, measures, risk, p
+        (self.shares_mine, self.basis_mine), (self.shares_plant, self.basis_plant) = shares
+        self._country: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._align: dict[tuple[Any, ...], tuple[float, str]] = {}
+        self._choke: dict[frozenset[str], tuple[float, str]] = {}
+
+    def components(
+        self,
+        buyer: str,
+        plant_only: bool,
+        mine_c: str,
+        plant_c: str,
+        plant_stage: str,
+        path_countries: tuple[str, ...],
+        passages: frozenset[str],
+    ) -> dict[str, Any]:
+        key = (buyer, plant_only, mine_c, plant_c, plant_stage)
+        base = self._country.get(key)
+        if base is None:
+            base = self._country[key] = self._by_country(*key)
+        akey = (buyer, path_countries)
+        align = self._align.get(akey)
+        if align is None:
+            align = self._align[akey] = self._alignment(buyer, path_countries)
+        choke = self._choke.get(passages)
+        if choke is None:
+            choke = self._choke[passages] = chokepoint_exposure(passages, self.risk)
+        return {
+            **base,
+            "alignment": align[0],
+            "alignment_reason": align[1],
+            "chokepoints": choke[0],
+            "chokepoints_reason": choke[1],
+        }
+
+    def _by_country(
+        self, buyer: str, plant_only: bool, mine_c: str, plant_c: str, plant_stage: str
+    ) -> dict[str, Any]:
+        p = self.p
+        out: dict[str, Any] = {}
+        parts, why = [], []
+        if not plant_only:
+            if self.shares_mine.empty:
+                parts.append(p.unknown)
+                why.append(f"mining: no production figures (set to {p.unknown:g})")
+            else:
+                s = float(self.shares_mine.get(mine_c, 0.0))
+                parts.append(s)
+                why.append(f"{mine_c} {s:.0%} of mining ({self.basis_mine})")
+        if self.shares_plant.empty:
             parts.append(p.unknown)
-            why.append(f"mining: no production figures (set to {p.unknown:g})")
+            why.append(f"refining: no production figures (set to {p.unknown:g})")
         else:
-            s = float(shares_mine.get(mine_c, 0.0))
+            s = float(self.shares_plant.get(plant_c, 0.0))
             parts.append(s)
-            why.append(f"{mine_c} {s:.0%} of mining ({basis_mine})")
-    if shares_plant.empty:
-        parts.append(p.unknown)
-        why.append(f"refining: no production figures (set to {p.unknown:g})")
-    else:
-        s = float(shares_plant.get(plant_c, 0.0))
-        parts.append(s)
-        why.append(f"{plant_c} {s:.0%} of refining ({basis_plant})")
-    out["concentration"] = float(np.mean(parts))
-    out["concentration_reason"] = "; ".join(why)
-    # governance
-    gov = [governance_risk(lay, c, p) for c in dict.fromkeys([mine_c, plant_c])]
-    out["governance"] = float(np.mean([g[0] for g in gov]))
-    out["governance_reason"] = "; ".join(g[1] for g in gov)
-    # alignment: the weakest link among the countries on the path
-    rel = [
-        (p.alignment[r], c, r, text)
-        for c in path_countries
-        for r, text in [relation(lay, buyer, c)]
-    ]
-    rel.sort(key=lambda x: (-x[0], x[1]))
-    out["alignment"] = float(rel[0][0]) if rel else 0.0
-    out["alignment_reason"] = "; ".join(f"{t} ({r})" for _, _, r, t in rel[:3])
-    # export controls on each border crossed
-    flows = [(plant_c, mineral, "refining" if plant_stage == "recycling" else plant_stage, buyer)]
-    if not plant_only:
-        flows.insert(0, (mine_c, mineral, "mining", plant_c))
-    value, text = control_exposure(measures, flows, p)
-    out["export_controls"] = value
-    out["export_controls_reason"] = text
-    value, text = chokepoint_exposure(passages, risk)
-    out["chokepoints"] = value
-    out["chokepoints_reason"] = text
-    return out
+            why.append(f"{plant_c} {s:.0%} of refining ({self.basis_plant})")
+        out["concentration"] = float(np.mean(parts))
+        out["concentration_reason"] = "; ".join(why)
+        gov = [governance_risk(self.lay, c, p) for c in dict.fromkeys([mine_c, plant_c])]
+        out["governance"] = float(np.mean([g[0] for g in gov]))
+        out["governance_reason"] = "; ".join(g[1] for g in gov)
+        stage = "refining" if plant_stage == "recycling" else plant_stage
+        flows = [(plant_c, self.mineral, stage, buyer)]
+        if not plant_only:
+            flows.insert(0, (mine_c, self.mineral, "mining", plant_c))
+        value, text = control_exposure(self.measures, flows, p)
+        out["export_controls"] = value
+        out["export_controls_reason"] = text
+        return out
+
+    def _alignment(self, buyer: str, countries: tuple[str, ...]) -> tuple[float, str]:
+        """The weakest link among the countries on the path."""
+        rel = [
+            (self.p.alignment[r], c, r, text)
+            for c in countries
+            for r, text in [relation(self.lay, buyer, c)]
+        ]
+        rel.sort(key=lambda x: (-x[0], x[1]))
+        value = float(rel[0][0]) if rel else 0.0
+        return value, "; ".join(f"{t} ({r})" for _, _, r, t in rel[:3])
 
 
 def _finish(ranked: pd.DataFrame, context: _Context, mineral: str, day: dt.date) -> pd.DataFrame:

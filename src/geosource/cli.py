@@ -11,6 +11,7 @@ import click
 import typer
 
 from .errors import GeosourceError, LayerError
+from .layers import Layers
 
 app = typer.Typer(
     name="geosource",
@@ -157,16 +158,102 @@ def layers_validate(
 
 
 @app.command("demo")
-def demo() -> None:
-    """Run the main job on the bundled data and print what it found.
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the result files.")] = Path(
+        "out"
+    ),
+    as_of: Annotated[str, typer.Option(help="Date for export controls.")] = "2025-06-30",
+) -> None:
+    """Run the main job on the bundled data: layers, route graph, ranked sourcing options.
 
-    Example: geosource demo
+    Writes out/sourcing_paths.gpkg and out/sourcing_paths.csv. Example: geosource demo -o out
     """
+    import time
+
+    import geosource as gs
+
     from .layers import load_layers
 
+    t0 = time.perf_counter()
     layers = load_layers()
-    summary = layers.summary()
     _pandas_display()
+    _print_layer_summary(layers)
+
+    t = time.perf_counter()
+    G = gs.graph_from_layers(layers)
+    typer.echo(
+        f"\nroute graph: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges "
+        f"(built in {time.perf_counter() - t:.2f} s; searoute MARNET, {G.graph['sea_nodes_merged']}"
+        " antimeridian duplicates merged, Northwest Passage closed)"
+    )
+    for a, b, closed in [("CNSHA", "NLRTM", ()), ("CNSHA", "NLRTM", ("suez", "bab_el_mandeb"))]:
+        r = gs.shortest_path(G, f"port:{a}", f"port:{b}", closed_passages=closed)
+        via = ", ".join(r.passages) or "no chokepoint"
+        shut = f" with {' and '.join(closed)} closed" if closed else ""
+        typer.echo(f"  {a} -> {b}{shut}: {r.length_km:,.0f} km via {via}")
+
+    typer.echo("\nsupply concentration (share of world output of the top country; HHI)")
+    for mineral, stage in [
+        ("rare_earths", "mining"),
+        ("rare_earths", "refining"),
+        ("graphite", "mining"),
+        ("gallium", "refining"),
+        ("lithium", "mining"),
+        ("lithium", "refining"),
+    ]:
+        c = gs.supply_concentration(layers, mineral, stage)
+        typer.echo(
+            f"  {mineral:<12} {stage:<9} {c['top_country']} {c['top_share']:5.0%}"
+            f"  HHI {c['hhi']:.2f}  ({c['basis']})"
+        )
+
+    queries = [
+        ("lithium", "IND"),
+        ("rare_earths", "IND"),
+        ("graphite", "IND"),
+        ("gallium", "USA"),
+        ("germanium", "USA"),
+    ]
+    frames = []
+    for mineral, buyer in queries:
+        paths = gs.sourcing_paths(G, mineral, buyer, k=5, as_of=as_of)
+        frames.append(paths)
+        n = paths.attrs["options"][mineral][buyer]
+        typer.echo(f"\n{mineral} -> {buyer} on {as_of}: best 5 of {n} distinct options")
+        table = paths[
+            [
+                "rank",
+                "mine_country",
+                "plant_country",
+                "plant",
+                "distance_km",
+                "exposure",
+                "export_controls",
+                "score",
+                "pareto",
+            ]
+        ].copy()
+        table["distance_km"] = table["distance_km"].round(0).astype(int)
+        typer.echo(table.round(3).to_string(index=False))
+        typer.echo(f"  why #1: {paths['reasons'].iloc[0]}")
+
+    import geopandas as gpd
+    import pandas as pd
+
+    results = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    out.mkdir(parents=True, exist_ok=True)
+    gs.write_layer(results, out / "sourcing_paths.gpkg")
+    results.drop(columns="geometry").to_csv(
+        out / "sourcing_paths.csv", index=False, lineterminator="\n"
+    )
+    typer.echo(
+        f"\nwrote {out / 'sourcing_paths.gpkg'} and {out / 'sourcing_paths.csv'} "
+        f"({len(results)} options) in {time.perf_counter() - t0:.1f} s"
+    )
+
+
+def _print_layer_summary(layers: Layers) -> None:
+    summary = layers.summary()
     typer.echo("geosource bundled layers")
     typer.echo("========================")
     for rec in summary[summary["mineral"] == "all"].to_dict("records"):
@@ -174,7 +261,7 @@ def demo() -> None:
         share = "" if math.isnan(value) else f"   {value:6.1%} site-checked coordinates"
         typer.echo(f"  {rec['layer']:<16} {rec['rows']:>5} rows{share}")
     typer.echo("")
-    typer.echo("facilities by mineral and stage (rows, share with site-checked coordinates)")
+    typer.echo("facilities by mineral and stage")
     per = summary[summary["layer"].str.startswith("facilities:")].copy()
     per["stage"] = per["layer"].str.split(":").str[1]
     table = per.pivot_table(
@@ -184,11 +271,10 @@ def demo() -> None:
     typer.echo(table.to_string())
     fac = layers.facilities
     site = fac.groupby("mineral")["coord_precision"].apply(lambda s: (s == "site").mean())
-    typer.echo("")
     typer.echo(
         "share of site-checked coordinates: "
         + ", ".join(f"{m} {v:.0%}" for m, v in site.items())
-        + f"; all {(fac.coord_precision == 'site').mean():.0%}"
+        + f"; all {(fac['coord_precision'] == 'site').mean():.0%}"
     )
     non_chn = fac[fac["country"] != "CHN"].groupby(["mineral", "stage"]).size()
     typer.echo(

@@ -58,8 +58,9 @@ def main() -> None:
 
     for m in MINERALS:
         queries = [(c, *_buyer_centres(layers, c, m)) for c in centres]
-        frame, _ = _chains(G, layers, m, queries, dt.date(2025, 6, 30), w, p, False, (),
-                           frozenset())
+        frame, _ = _chains(
+            G, layers, m, queries, dt.date(2025, 6, 30), w, p, False, (), frozenset()
+        )
         for rec in frame[["mine_id", "plant_id", "demand_id"]].itertuples(index=False):
             all_chains.append((m, rec.mine_id, rec.plant_id, rec.demand_id))
     rng = random.Random(1)
@@ -74,8 +75,9 @@ def main() -> None:
             wf = gs.networkx_weight(G, a, modes=reg.modes["mining"])
             total += nx.single_source_dijkstra(G, a, b, weight=wf)[0]
         a, b = gs.node_id("facility", plant), gs.node_id("demand", demand)
-        modes = sorted({x for s in (*reg.processing, "recycling")
-                        for x in reg.modes.get(s, ("sea", "land"))})
+        modes = sorted(
+            {x for s in (*reg.processing, "recycling") for x in reg.modes.get(s, ("sea", "land"))}
+        )
         wf = gs.networkx_weight(G, a, modes=modes)
         total += nx.single_source_dijkstra(G, a, b, weight=wf)[0]
         return total
@@ -86,13 +88,17 @@ def main() -> None:
     per_chain = (time.perf_counter() - t) / len(sample)
     nx_total = per_chain * len(all_chains)
 
-    print(f"workload: {len(MINERALS)} minerals x {len(centres)} demand centres "
-          f"({', '.join(BUYER_COUNTRIES)}), k=5; {len(all_chains)} chains scored, "
-          f"{chains_scored} distinct options, {len(out)} rows returned")
+    print(
+        f"workload: {len(MINERALS)} minerals x {len(centres)} demand centres "
+        f"({', '.join(BUYER_COUNTRIES)}), k=5; {len(all_chains)} chains scored, "
+        f"{chains_scored} distinct options, {len(out)} rows returned"
+    )
     print(f"geosource sourcing_paths (batch), median of {args.reps}   {ours * 1e3:9.1f} ms")
     print(f"options scored per second                          {len(all_chains) / ours:9.0f}")
-    print(f"networkx per chain ({len(sample)} sampled, extrapolated)    {nx_total:9.1f} s"
-          f"   ({per_chain * 1e3:.1f} ms per chain)")
+    print(
+        f"networkx per chain ({len(sample)} sampled, extrapolated)    {nx_total:9.1f} s"
+        f"   ({per_chain * 1e3:.1f} ms per chain)"
+    )
     print(f"speed-up vs networkx per chain                     {nx_total / ours:9.0f}x")
 
 

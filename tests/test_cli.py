@@ -30,6 +30,10 @@ def test_layers_list_and_show(capsys):
 
 
 def test_help_shows_examples(capsys):
-    for args in (["demo", "--help"], ["layers", "validate", "--help"], ["layers", "show", "--help"]):
+    for args in (
+        ["demo", "--help"],
+        ["layers", "validate", "--help"],
+        ["layers", "show", "--help"],
+    ):
         assert run(args) == 0
         assert "Example" in capsys.readouterr().out

@@ -323,10 +323,17 @@ def test_scoring_doc_concentration_table_is_current(layers):
     from pathlib import Path
 
     text = (Path(__file__).parents[1] / "docs" / "scoring.md").read_text(encoding="utf-8")
-    names = {"rare earths": "rare_earths", "graphite": "graphite", "gallium": "gallium",
-             "lithium": "lithium"}
-    rows = [line.split("|")[1:-1] for line in text.splitlines()
-            if line.startswith("| ") and line.split("|")[1].strip() in names]
+    names = {
+        "rare earths": "rare_earths",
+        "graphite": "graphite",
+        "gallium": "gallium",
+        "lithium": "lithium",
+    }
+    rows = [
+        line.split("|")[1:-1]
+        for line in text.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip() in names
+    ]
     assert len(rows) == 6
     for cells in rows:
         mineral, stage, top, share, hhi, hhi_wgi = (c.strip() for c in cells[:6])

@@ -13,6 +13,8 @@ from .countries import country_name as country_name
 from .countries import normalize_country as normalize_country
 from .exposure import ExposureParams as ExposureParams
 from .exposure import supply_concentration as supply_concentration
+from .flows import Allocation as Allocation
+from .flows import allocate as allocate
 from .layers import LAYER_KINDS as LAYER_KINDS
 from .layers import Layers as Layers
 from .layers import layer_summary as layer_summary
@@ -38,6 +40,10 @@ from .routing import networkx_weight as networkx_weight
 from .routing import route_matrix as route_matrix
 from .routing import routes_to_gdf as routes_to_gdf
 from .routing import shortest_path as shortest_path
+from .scenarios import Scenario as Scenario
+from .scenarios import apply_scenario as apply_scenario
+from .scenarios import compare as compare
+from .scenarios import get_scenario as get_scenario
 from .scoring import Weights as Weights
 from .scoring import pareto_front as pareto_front
 from .sourcing import sourcing_paths as sourcing_paths
@@ -47,16 +53,22 @@ __version__ = "0.1.0"
 __all__ = [
     "LAYER_KINDS",
     "MINERALS",
+    "Allocation",
     "ExposureParams",
     "Layers",
     "NetworkOptions",
     "Route",
     "RouteMatrix",
+    "Scenario",
     "Weights",
     "__version__",
+    "allocate",
     "alternative_routes",
+    "apply_scenario",
+    "compare",
     "country_name",
     "errors",
+    "get_scenario",
     "graph_from_gdfs",
     "graph_from_layers",
     "graph_to_gdfs",

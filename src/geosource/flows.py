@@ -1,0 +1,504 @@
+"""Capacity-aware allocation (min-cost flow) and the concentration of the resulting supply.
+
+``allocate`` answers "can we meet X tonnes a year, and from where, without more than Y% from any
+one country?". Each feasible chain (source → plant → demand centre) is a path whose cost per tonne
+is its score (distance and exposure, lower is better, see docs/scoring.md); mines and plants have
+capacities from the facilities layer, converted to the mineral's reference unit.
+
+Without a share cap it is a min-cost flow solved with networkx's network simplex (integer kg and
+micro-score units); with a cap it becomes a linear programme solved with HiGHS
+(``scipy.optimize.linprog``). Unmet demand is a variable with a cost above any chain's, so every
+request has an answer: the status and the binding constraint say why demand went unmet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .exposure import ExposureParams
+from .layers import Layers
+from .minerals import normalize_mineral
+
+__all__ = [
+    "REFERENCE_UNITS",
+    "UNIT_FACTORS",
+    "Allocation",
+    "allocate",
+    "capacity_in_reference_units",
+]
+
+#: The unit every flow of a mineral is counted in.
+REFERENCE_UNITS: dict[str, str] = {
+    "lithium": "t LCE",
+    "rare_earths": "t REO",
+    "graphite": "t graphite",
+    "gallium": "t Ga",
+    "germanium": "t Ge",
+}
+
+# Lithium factors from molar masses (g/mol: Li 6.941, O 15.999, C 12.011, H 1.008):
+# Li2CO3 73.89, Li2O 29.88, LiOH·H2O 41.96.
+_LCE_PER_LI2O = 73.89 / 29.88  # 2.473 t LCE per t Li2O
+#: unit -> factor to the reference unit; a unit missing here is not convertible (the facility is
+#: left out of the allocation and listed with the reason).
+UNIT_FACTORS: dict[str, dict[str, float]] = {
+    "lithium": {
+        "t/y LCE": 1.0,
+        "t/y lithium carbonate": 1.0,
+        "t/y lithium hydroxide": 73.89 / (2 * 41.96),  # 0.880 t LCE per t LiOH·H2O
+        "t/y contained Li2O": _LCE_PER_LI2O,
+        "t/y spodumene concentrate": 0.06 * _LCE_PER_LI2O,  # SC6 benchmark grade, 6% Li2O: 0.148
+    },
+    "rare_earths": {"t/y REO": 1.0, "t/y NdPr oxide": 1.0},
+    "graphite": {
+        "t/y graphite concentrate": 1.0,
+        "t/y spherical graphite": 1.0,
+        "t/y anode material": 1.0,
+    },
+    "gallium": {"t/y Ga": 1.0},
+    "germanium": {"t/y Ge": 1.0},
+}
+
+#: Unmet demand costs this much per tonne (scores are at most 1).
+UNMET_COST = 10.0
+
+
+def capacity_in_reference_units(layers: Layers, mineral: str) -> pd.DataFrame:
+    """Every facility of the mineral with its capacity in the reference unit, or why not.
+
+    Returns
+    -------
+    DataFrame: id, stage, country, capacity, capacity_unit, factor, capacity_ref, reason.
+    """
+    mid = normalize_mineral(mineral)
+    fac = layers.facilities[layers.facilities["mineral"] == mid]
+    rows = []
+    for rec in fac.sort_values("id").to_dict("records"):
+        unit = rec.get("capacity_unit")
+        cap = rec.get("capacity")
+        factor = UNIT_FACTORS[mid].get(str(unit)) if isinstance(unit, str) else None
+        if cap is None or (isinstance(cap, float) and math.isnan(cap)):
+            ref, reason = math.nan, "no capacity in the facilities layer"
+        elif factor is None:
+            ref, reason = (
+                math.nan,
+                (f"capacity unit {unit!r} has no documented factor to {REFERENCE_UNITS[mid]}"),
+            )
+        else:
+            ref, reason = float(cap) * factor, ""
+        rows.append(
+            {
+                "id": rec["id"],
+                "stage": rec["stage"],
+                "country": rec["country"],
+                "capacity": cap,
+                "capacity_unit": unit,
+                "factor": factor,
+                "capacity_ref": ref,
+                "reason": reason,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "stage",
+            "country",
+            "capacity",
+            "capacity_unit",
+            "factor",
+            "capacity_ref",
+            "reason",
+        ],
+    )
+
+
+@dataclass
+class Allocation:
+    """The answer to an allocation request.
+
+    Attributes
+    ----------
+    status
+        ``met`` (all demand supplied) or ``unmet`` (some demand could not be supplied).
+    binding
+        Why demand went unmet: ``capacity`` (not enough usable capacity on reachable chains) or
+        ``max_country_share`` (the cap forbids using the capacity there is); ``None`` when met.
+    flows
+        One row per chain with flow: source, plant, demand centre, countries, tonnes, cost.
+    concentration
+        Of the supplied tonnes: per stage (``source``, ``processing``) the top country, its
+        share, the HHI, and the share touching a FEOC covered nation.
+    excluded
+        Facilities left out because their capacity is missing or not convertible, with reasons.
+    """
+
+    mineral: str
+    buyer: str
+    unit: str
+    demand_t: float
+    supplied_t: float
+    unmet_t: float
+    total_cost: float
+    status: str
+    binding: str | None
+    max_country_share: float | None
+    flows: pd.DataFrame
+    concentration: dict[str, dict[str, Any]]
+    excluded: pd.DataFrame
+    solver: str
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"Allocation({self.mineral} → {self.buyer}: {self.supplied_t:,.1f} of "
+            f"{self.demand_t:,.1f} {self.unit} supplied, status={self.status!r}, "
+            f"binding={self.binding!r})"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# the solvers (pure: chains, capacities, demand in, flows out)
+
+
+def _solve_lp(
+    cost: np.ndarray,
+    source: np.ndarray,
+    plant: np.ndarray,
+    src_cap: np.ndarray,
+    plant_cap: np.ndarray,
+    demand: float,
+    groups: list[np.ndarray],
+    cap: float | None,
+) -> tuple[np.ndarray, float]:
+    """min Σ cost·x + UNMET·u  s.t.  per-source and per-plant capacity, Σx + u = demand,
+    and (with ``cap``) for every country group g: Σ_{c∈g} x_c ≤ cap · Σ x."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, vstack
+
+    n = len(cost)
+    finite = np.isfinite(src_cap)  # sources capped only by their plant row have no row here
+    keep = finite[source]
+    row_of = np.cumsum(finite) - 1
+    rows_src = coo_matrix(
+        (np.ones(int(keep.sum())), (row_of[source[keep]], np.arange(n)[keep])),
+        shape=(int(finite.sum()), n + 1),
+    )
+    rows_pl = coo_matrix((np.ones(n), (plant, np.arange(n))), shape=(len(plant_cap), n + 1))
+    blocks = [rows_src, rows_pl]
+    rhs = [src_cap[finite], plant_cap]
+    if cap is not None:
+        for g in groups:
+            row = np.full(n + 1, -cap)
+            row[g] += 1.0
+            row[n] = 0.0
+            blocks.append(coo_matrix(row.reshape(1, -1)))
+            rhs.append(np.zeros(1))
+    a_ub = vstack(blocks).tocsr()
+    b_ub = np.concatenate(rhs)
+    a_eq = np.ones((1, n + 1))
+    res = linprog(
+        np.append(cost, UNMET_COST),
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=[demand],
+        bounds=[(0, None)] * (n + 1),
+        method="highs",
+    )
+    if res.status != 0:
+        raise RuntimeError(f"linear programme failed: {res.message}")
+    x = np.maximum(res.x[:n], 0.0)
+    return x, float(res.x[n])
+
+
+def _solve_flow(
+    cost: np.ndarray,
+    source: np.ndarray,
+    plant: np.ndarray,
+    src_cap: np.ndarray,
+    plant_cap: np.ndarray,
+    demand: float,
+) -> tuple[np.ndarray, float]:
+    """The same problem without a share cap, as a min-cost flow (network simplex) in integer kg
+    and integer micro-cost units."""
+    kg = 1000
+    D = nx.DiGraph()
+    total = round(demand * kg)
+    D.add_node("S", demand=-total)
+    D.add_node("T", demand=total)
+    D.add_edge("S", "T", weight=round(UNMET_COST * 1e6), capacity=total)
+    for s, c in enumerate(src_cap):
+        if np.isfinite(c):
+            D.add_edge("S", ("s", s), weight=0, capacity=math.floor(c * kg))
+        else:
+            D.add_edge("S", ("s", s), weight=0)
+    for p, c in enumerate(plant_cap):
+        D.add_edge(("p_in", p), ("p_out", p), weight=0, capacity=math.floor(c * kg))
+        D.add_edge(("p_out", p), "T", weight=0)
+    for i, (s, p, w) in enumerate(zip(source, plant, cost, strict=True)):
+        D.add_edge(("s", int(s)), ("c", i), weight=round(float(w) * 1e6))
+        D.add_edge(("c", i), ("p_in", int(p)), weight=0)
+    _, flow = nx.network_simplex(D)
+    x = (
+        np.array([flow[("s", int(s))].get(("c", i), 0) for i, s in enumerate(source)], dtype=float)
+        / kg
+    )
+    return x, flow["S"]["T"] / kg
+
+
+def _max_supply(
+    source: np.ndarray, plant: np.ndarray, src_cap: np.ndarray, plant_cap: np.ndarray, demand: float
+) -> float:
+    """Most tonnes the chains can carry at all (capacity only)."""
+    x, _ = _solve_lp(np.zeros(len(source)), source, plant, src_cap, plant_cap, demand, [], None)
+    return float(x.sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# the API
+
+
+def allocate(
+    G: nx.MultiDiGraph,
+    layers: Layers | None = None,
+    *,
+    mineral: str,
+    to: str,
+    demand_t: float,
+    max_country_share: float | None = None,
+    scenario: Any = None,
+    as_of: dt.date | str | None = None,
+    weights: Any = None,
+    params: ExposureParams | None = None,
+    include_development: bool = False,
+) -> Allocation:
+    """Supply ``demand_t`` tonnes a year (reference unit) of a mineral to a buyer at least cost.
+
+    Parameters
+    ----------
+    G, layers
+        The route graph and its layers (``None``: the layers the graph carries).
+    mineral, to
+        As in :func:`geosource.sourcing_paths` (``to`` a country or a demand-centre id).
+    demand_t
+        Tonnes a year in :data:`REFERENCE_UNITS` (t LCE, t REO, t graphite, t Ga, t Ge).
+    max_country_share
+        Most any one country may supply at either stage (source and processing), as a fraction
+        of the supplied tonnes. Makes the problem a linear programme.
+    scenario
+        A :class:`~geosource.scenarios.Scenario` or built-in name, applied first.
+    as_of, weights, params, include_development
+        As in :func:`geosource.sourcing_paths`.
+
+    Returns
+    -------
+    Allocation
+        Never raises because demand cannot be met: ``status`` and ``binding`` say so.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> a = gs.allocate(G, mineral="lithium", to="IND", demand_t=20_000, as_of="2025-06-30")
+    >>> a.status, round(a.unmet_t, 6)
+    ('met', 0.0)
+    """
+    from .scenarios import apply_scenario
+    from .scoring import Weights
+    from .sourcing import _as_date, _buyer_centres, _chains, _layers_of
+
+    if not (isinstance(demand_t, int | float) and math.isfinite(demand_t) and demand_t > 0):
+        raise ValueError(f"demand_t must be a positive number of tonnes, got {demand_t!r}")
+    if max_country_share is not None and not 0 < max_country_share <= 1:
+        raise ValueError(f"max_country_share must be in (0, 1], got {max_country_share}")
+    lay = _layers_of(G, layers)
+    closed: tuple[str, ...] = ()
+    blocked: frozenset[Any] = frozenset()
+    w = weights if isinstance(weights, Weights) else Weights.from_dict(weights or {})
+    if scenario is not None:
+        applied = apply_scenario(G, lay, scenario)
+        lay, closed, blocked = applied.layers, applied.closed_passages, applied.closed_nodes
+        if weights is None:
+            w = applied.weights
+        as_of = as_of if as_of is not None else applied.as_of
+    mid = normalize_mineral(mineral)
+    day = _as_date(as_of)
+    p = params or ExposureParams()
+    buyer, centres = _buyer_centres(lay, to, mid)
+    frame, _ = _chains(
+        G, lay, mid, [(to, buyer, centres)], day, w, p, include_development, closed, blocked
+    )
+    caps = capacity_in_reference_units(lay, mid).set_index("id")
+    used = set(frame["plant_id"]) | set(frame["mine_id"].dropna())
+    excluded = caps[caps.index.isin(used) & caps["capacity_ref"].isna()].reset_index()
+    known = {str(i) for i, v in caps["capacity_ref"].items() if math.isfinite(float(v))}
+    ok = frame["plant_id"].isin(known) & frame["mine_id"].map(
+        lambda x: not isinstance(x, str) or x in known
+    )
+    chains = frame[ok].reset_index(drop=True)
+    unit = REFERENCE_UNITS[mid]
+    if chains.empty:
+        return _result(
+            mid,
+            buyer,
+            unit,
+            demand_t,
+            np.zeros(0),
+            float(demand_t),
+            chains,
+            excluded,
+            "capacity",
+            max_country_share,
+            "none",
+            "no chain has a source and a plant with known capacity",
+            lay,
+        )
+    sources = [
+        m if isinstance(m, str) else pl
+        for m, pl in zip(chains["mine_id"], chains["plant_id"], strict=True)
+    ]
+    src_ids = sorted(set(sources))
+    plant_ids = sorted(set(chains["plant_id"]))
+    s_idx = np.array([src_ids.index(s) for s in sources])
+    p_idx = np.array([plant_ids.index(x) for x in chains["plant_id"]])
+    # a plant-only chain's source is the plant itself: its plant row caps it
+    src_cap = np.array(
+        [
+            np.inf
+            if s in plant_ids and s not in set(chains["mine_id"].dropna())
+            else caps.at[s, "capacity_ref"]
+            for s in src_ids
+        ],
+        dtype=float,
+    )
+    plant_cap = np.array([caps.at[x, "capacity_ref"] for x in plant_ids], dtype=float)
+    cost = chains["score"].to_numpy(dtype=float)
+    if max_country_share is None:
+        x, unmet = _solve_flow(cost, s_idx, p_idx, src_cap, plant_cap, float(demand_t))
+        solver = "networkx network simplex"
+    else:
+        groups = [
+            np.flatnonzero(chains[col].to_numpy() == c)
+            for col in ("mine_country", "plant_country")
+            for c in sorted(set(chains[col]))
+        ]
+        x, unmet = _solve_lp(
+            cost, s_idx, p_idx, src_cap, plant_cap, float(demand_t), groups, max_country_share
+        )
+        solver = "scipy HiGHS linear programme"
+    binding = None
+    message = "all demand supplied"
+    if unmet > 1e-6:
+        most = _max_supply(s_idx, p_idx, src_cap, plant_cap, float(demand_t))
+        if most < demand_t - 1e-6:
+            binding = "capacity"
+            message = (
+                f"usable capacity on reachable chains is {most:,.1f} {unit}, below the "
+                f"{demand_t:,.1f} {unit} asked for"
+            )
+        else:
+            binding = "max_country_share"
+            message = (
+                f"capacity could supply {most:,.1f} {unit}, but no more than "
+                f"{max_country_share:.0%} may come from one country"
+            )
+    return _result(
+        mid,
+        buyer,
+        unit,
+        demand_t,
+        x,
+        unmet,
+        chains,
+        excluded,
+        binding,
+        max_country_share,
+        solver,
+        message,
+        lay,
+    )
+
+
+def _result(
+    mineral: str,
+    buyer: str,
+    unit: str,
+    demand: float,
+    x: np.ndarray,
+    unmet: float,
+    chains: pd.DataFrame,
+    excluded: pd.DataFrame,
+    binding: str | None,
+    cap: float | None,
+    solver: str,
+    message: str,
+    lay: Layers,
+) -> Allocation:
+    flows = chains.assign(flow_t=x) if len(chains) else chains.assign(flow_t=[])
+    flows = flows[flows["flow_t"] > 1e-9] if len(flows) else flows
+    keep = [
+        "mine_id",
+        "mine_country",
+        "plant_id",
+        "plant_country",
+        "demand_id",
+        "distance_km",
+        "exposure",
+        "score",
+        "flow_t",
+    ]
+    flows = flows[[c for c in keep if c in flows.columns]].copy()
+    flows["cost"] = flows["flow_t"] * flows["score"] if len(flows) else []
+    flows = flows.sort_values(["flow_t", "score"], ascending=[False, True], kind="mergesort")
+    flows = flows.reset_index(drop=True)
+    supplied = float(flows["flow_t"].sum()) if len(flows) else 0.0
+    feoc = set(lay.countries.loc[lay.countries["feoc"].fillna(False).astype(bool), "iso3"])
+    conc: dict[str, dict[str, Any]] = {}
+    for stage, col in (("source", "mine_country"), ("processing", "plant_country")):
+        if supplied <= 0:
+            conc[stage] = {
+                "top_country": None,
+                "top_share": math.nan,
+                "hhi": math.nan,
+                "feoc_share": math.nan,
+            }
+            continue
+        shares = flows.groupby(col)["flow_t"].sum() / supplied
+        conc[stage] = {
+            "top_country": str(shares.idxmax()),
+            "top_share": float(shares.max()),
+            "hhi": float((shares**2).sum()),
+            "feoc_share": float(shares[shares.index.isin(feoc)].sum()),
+        }
+    if supplied > 0:
+        touched = flows["mine_country"].isin(feoc) | flows["plant_country"].isin(feoc)
+        conc["path"] = {"feoc_share": float(flows.loc[touched, "flow_t"].sum() / supplied)}
+    total_cost = (
+        float(flows["cost"].sum()) + UNMET_COST * unmet if len(flows) else (UNMET_COST * unmet)
+    )
+    return Allocation(
+        mineral=mineral,
+        buyer=buyer,
+        unit=unit,
+        demand_t=float(demand),
+        supplied_t=supplied,
+        unmet_t=float(unmet),
+        total_cost=total_cost,
+        status="met" if unmet <= 1e-6 else "unmet",
+        binding=binding if unmet > 1e-6 else None,
+        max_country_share=cap,
+        flows=flows,
+        concentration=conc,
+        excluded=excluded,
+        solver=solver,
+        message=message,
+    )

@@ -1,0 +1,637 @@
+"""Named what-ifs: export bans, chokepoint closures, sanctions, outages, capacity changes, weights.
+
+A :class:`Scenario` is a validated, serialisable description (TOML, YAML or JSON). It acts on the
+network through the routing engine's masks and on scoring through new layer objects: it never
+mutates the layers or the graph it is applied to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from .countries import normalize_country
+from .layers import Layers
+from .minerals import normalize_mineral
+from .scoring import Weights
+
+__all__ = [
+    "BUILTIN_SCENARIOS",
+    "AppliedScenario",
+    "ExportMeasure",
+    "Scenario",
+    "apply_scenario",
+    "compare",
+    "get_scenario",
+]
+
+_MEASURES = ("ban", "licence", "quota")
+_STAGES = ("mining", "refining", "manufacturing", "all")
+
+
+@dataclass(frozen=True)
+class ExportMeasure:
+    """An export measure a scenario adds (same meaning as a row of the export-controls layer)."""
+
+    country: str
+    minerals: tuple[str, ...]
+    measure: str = "ban"
+    stage: str = "all"
+    targets: tuple[str, ...] = ("all",)
+    effective: str | None = None
+    ends: str | None = None
+    id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "country", normalize_country(self.country))
+        object.__setattr__(
+            self,
+            "minerals",
+            tuple(normalize_mineral(m, allow_context=True) for m in _as_tuple(self.minerals)),
+        )
+        targets = _as_tuple(self.targets)
+        object.__setattr__(
+            self,
+            "targets",
+            ("all",) if targets == ("all",) else tuple(normalize_country(t) for t in targets),
+        )
+        if self.measure not in _MEASURES:
+            raise ValueError(f"measure {self.measure!r} is not one of: {', '.join(_MEASURES)}")
+        if self.stage not in _STAGES:
+            raise ValueError(f"stage {self.stage!r} is not one of: {', '.join(_STAGES)}")
+        for name in ("effective", "ends"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _iso(value, name))
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(";") if v.strip())
+    return tuple(str(v) for v in value)
+
+
+def _iso(value: Any, name: str) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is not a date of the form YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A what-if, applied on top of the baseline layers and graph.
+
+    Attributes
+    ----------
+    name, description, source
+        What it is and what it models (a citation a reader can follow).
+    as_of
+        Date for export controls (``None``: the caller's date).
+    add_measures
+        Export measures added (each an :class:`ExportMeasure` or a mapping of its fields).
+    lift_measures
+        Ids of export-control measures (or suspensions) that no longer apply.
+    closed_passages
+        Chokepoint ids closed to shipping.
+    sanctioned
+        Countries (ISO3) no route may touch: no facility, port, airport or demand centre in them.
+    offline
+        Facility ids out of service.
+    capacity
+        Facility id -> new capacity (in the facility's own unit).
+    weights
+        Weight overrides (see :class:`~geosource.scoring.Weights`).
+    """
+
+    name: str
+    description: str = ""
+    source: str = ""
+    as_of: str | None = None
+    add_measures: tuple[ExportMeasure, ...] = ()
+    lift_measures: tuple[str, ...] = ()
+    closed_passages: tuple[str, ...] = ()
+    sanctioned: tuple[str, ...] = ()
+    offline: tuple[str, ...] = ()
+    capacity: Mapping[str, float] = field(default_factory=dict)
+    weights: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.name or not str(self.name).strip():
+            raise ValueError("a scenario needs a name")
+        measures = tuple(
+            m if isinstance(m, ExportMeasure) else ExportMeasure(**dict(m))
+            for m in self.add_measures
+        )
+        object.__setattr__(self, "add_measures", measures)
+        for name in ("lift_measures", "closed_passages", "offline"):
+            object.__setattr__(self, name, tuple(sorted(set(_as_tuple(getattr(self, name))))))
+        object.__setattr__(
+            self,
+            "sanctioned",
+            tuple(sorted({normalize_country(c) for c in _as_tuple(self.sanctioned)})),
+        )
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", _iso(self.as_of, "as_of"))
+        caps = {str(k): float(v) for k, v in dict(self.capacity).items()}
+        for k, v in caps.items():
+            if not math.isfinite(v) or v < 0:
+                raise ValueError(f"capacity of {k!r} must be a number >= 0, got {v}")
+        object.__setattr__(self, "capacity", caps)
+        Weights.from_dict(dict(self.weights))  # validates keys and values
+        object.__setattr__(
+            self, "weights", {str(k): float(v) for k, v in dict(self.weights).items()}
+        )
+
+    # -- serialisation -------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        """A scenario from a mapping; unknown keys are errors that list the valid ones."""
+        valid = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown scenario key {unknown[0]!r}; valid keys: {', '.join(valid)}")
+        measures = []
+        for i, m in enumerate(data.get("add_measures", ()) or ()):
+            if not isinstance(m, Mapping):
+                raise ValueError(f"add_measures[{i}] must be a table of measure fields")
+            known = [f.name for f in fields(ExportMeasure)]
+            bad = sorted(set(m) - set(known))
+            if bad:
+                raise ValueError(
+                    f"unknown key {bad[0]!r} in add_measures[{i}]; valid keys: {', '.join(known)}"
+                )
+            measures.append(ExportMeasure(**dict(m)))
+        return cls(
+            **{**{k: v for k, v in data.items() if k in valid}, "add_measures": tuple(measures)}
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain mapping (JSON/TOML/YAML-ready); empty fields are left out."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value in ((), {}, "", None):
+                continue
+            if f.name == "add_measures":
+                value = [
+                    {
+                        k: (list(v) if isinstance(v, tuple) else v)
+                        for k, v in asdict(m).items()
+                        if v is not None
+                    }
+                    for m in value
+                ]
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def read(cls, path: str | Path) -> Scenario:
+        """Read a scenario from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{p}: scenario file not found") from None
+        suffix = p.suffix.lower()
+        if suffix not in (".toml", ".yaml", ".yml", ".json"):
+            raise ValueError(
+                f"{p}: unsupported scenario file type {suffix!r}; use .toml, .yaml or .json"
+            )
+        import tomllib
+
+        import yaml
+
+        try:
+            if suffix == ".toml":
+                data = tomllib.loads(text)
+            elif suffix == ".json":
+                data = json.loads(text)
+            else:
+                data = yaml.safe_load(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+            kind = "YAML" if suffix in (".yaml", ".yml") else suffix.lstrip(".").upper()
+            raise ValueError(f"{p}: not valid {kind}: {exc}") from None
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{p}: expected a table of scenario keys")
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{p}: {exc}") from None
+
+    def write(self, path: str | Path) -> Path:
+        """Write to ``.toml``, ``.yaml``/``.yml`` or ``.json`` (by suffix); reads back equal."""
+        p = Path(path)
+        data = self.to_dict()
+        suffix = p.suffix.lower()
+        if suffix == ".toml":
+            import tomli_w
+
+            text = tomli_w.dumps(data)
+        elif suffix in (".yaml", ".yml"):
+            import yaml
+
+            text = yaml.safe_dump(data, sort_keys=True, allow_unicode=True)
+        elif suffix == ".json":
+            text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        else:
+            raise ValueError(
+                f"{p}: unsupported scenario file type {suffix!r}; use .toml, .yaml or .json"
+            )
+        p.write_text(text, encoding="utf-8")
+        return p
+
+    def check(self, layers: Layers) -> None:
+        """Raise ``ValueError`` for ids the layers do not have, listing valid ones."""
+        chokes = sorted(layers.chokepoints["id"])
+        for c in self.closed_passages:
+            if c not in chokes:
+                raise ValueError(
+                    f"scenario {self.name!r}: unknown passage {c!r}; valid: {', '.join(chokes)}"
+                )
+        measures = set(layers.export_controls["id"])
+        for m in self.lift_measures:
+            if m not in measures:
+                close = sorted(x for x in measures if x.split("-")[0] == m.split("-")[0])[:6]
+                raise ValueError(
+                    f"scenario {self.name!r}: unknown measure {m!r}; e.g. "
+                    f"{', '.join(close or sorted(measures)[:6])}"
+                )
+        facilities = set(layers.facilities["id"])
+        for f in (*self.offline, *self.capacity):
+            if f not in facilities:
+                raise ValueError(
+                    f"scenario {self.name!r}: unknown facility {f!r}; see "
+                    "`geosource layers show facilities` for ids"
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# built-in scenarios
+
+_NO46 = (
+    "MOFCOM/GAC Announcement No. 46 of 2024 (2024-12-03), clause 2: ban on exports of "
+    "gallium, germanium, antimony and superhard materials to the United States; suspended "
+    "by MOFCOM Announcement No. 72 of 2025 until 2026-11-27"
+)
+
+BUILTIN_SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            name="china-ga-ge-ban-us",
+            description="China's ban on gallium and germanium exports to the US in force, its "
+            "suspension lifted",
+            source=_NO46,
+            add_measures=(
+                ExportMeasure(
+                    "CHN",
+                    ("gallium", "germanium"),
+                    "ban",
+                    "all",
+                    ("USA",),
+                    id="scenario-chn-ga-ge-ban-us",
+                ),
+            ),
+            lift_measures=("chn-2025-no72-susp-no46-ban",),
+        ),
+        Scenario(
+            name="china-ree-controls-2025",
+            description="China's 2025 rare-earth licensing in force everywhere: No. 18 (seven "
+            "medium "
+            "and heavy rare earths) and the October 2025 measures with their one-year "
+            "suspension (No. 70 of 2025) lifted",
+            source="MOFCOM/GAC Announcement No. 18 of 2025 (2025-04-04); MOFCOM Announcements "
+            "Nos. 56, 57, 61, 62 of 2025 (2025-10-09), suspended by No. 70 of 2025 "
+            "(2025-11-07) until 2026-11-10",
+            add_measures=(
+                ExportMeasure(
+                    "CHN",
+                    ("rare_earths",),
+                    "licence",
+                    "all",
+                    ("all",),
+                    id="scenario-chn-ree-licence-all-stages",
+                ),
+            ),
+            lift_measures=(
+                "chn-2025-no70-susp-no56",
+                "chn-2025-no70-susp-no57",
+                "chn-2025-no70-susp-no61",
+                "chn-2025-no70-susp-no62",
+            ),
+        ),
+        Scenario(
+            name="red-sea-closure",
+            description="No shipping through Bab el-Mandeb or the Suez Canal (as in the 2024 "
+            "diversions around the Cape of Good Hope)",
+            source="UNCTAD Review of Maritime Transport 2024 (Suez tonnage down 70%, Cape arrivals "
+            "up 89% by mid-2024); EIA, Red Sea chokepoints (2024)",
+            closed_passages=("bab_el_mandeb", "suez"),
+        ),
+        Scenario(
+            name="malacca-closure",
+            description="The Strait of Malacca closed to shipping (blockade or accident)",
+            source="EIA, World Oil Transit Chokepoints (2024): Malacca is the largest oil "
+            "chokepoint "
+            "by volume; Lombok and Sunda are the reroutes",
+            closed_passages=("malacca",),
+        ),
+        Scenario(
+            name="hormuz-closure",
+            description="The Strait of Hormuz closed to shipping",
+            source="EIA, World Oil Transit Chokepoints (2024); the 2026 closure reported in the "
+            "chokepoints layer's rationale",
+            closed_passages=("hormuz",),
+        ),
+        Scenario(
+            name="taiwan-strait-closure",
+            description="The Taiwan Strait closed to shipping (blockade or exclusion zones)",
+            source="CSIS, 'Crossroads of Commerce' (October 2024): about one fifth of maritime "
+            "trade "
+            "transits the strait",
+            closed_passages=("taiwan_strait",),
+        ),
+        Scenario(
+            name="no-feoc",
+            description="No foreign entity of concern anywhere on the path: no facility, port or "
+            "airport in a covered nation",
+            source="10 U.S.C. 4872(d)(2) covered nations (CHN, RUS, IRN, PRK); FEOC rules of the "
+            "US clean-vehicle credit (26 U.S.C. 30D(d)(7))",
+            sanctioned=("CHN", "RUS", "IRN", "PRK"),
+        ),
+    )
+}
+
+
+def get_scenario(name_or_path: str | Path | Scenario) -> Scenario:
+    """A built-in scenario by name, or one read from a file.
+
+    Raises ``ValueError`` naming the built-in scenarios when the name is unknown.
+    """
+    if isinstance(name_or_path, Scenario):
+        return name_or_path
+    key = str(name_or_path)
+    if key in BUILTIN_SCENARIOS:
+        return BUILTIN_SCENARIOS[key]
+    if Path(key).suffix.lower() in (".toml", ".yaml", ".yml", ".json"):
+        return Scenario.read(key)
+    raise ValueError(
+        f"unknown scenario {key!r}; built-in scenarios: "
+        f"{', '.join(BUILTIN_SCENARIOS)} (or give a .toml/.yaml/.json file)"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# applying
+
+
+@dataclass(frozen=True)
+class AppliedScenario:
+    """A scenario applied: new layers, closures for the routing engine, weights and date.
+
+    The baseline layers and graph are untouched; pass these to the routing and scoring calls, or
+    use :meth:`sourcing_paths`.
+    """
+
+    scenario: Scenario
+    graph: nx.MultiDiGraph
+    layers: Layers
+    closed_passages: tuple[str, ...]
+    closed_nodes: frozenset[Any]
+    weights: Weights
+    as_of: str | None
+
+    def sourcing_paths(self, mineral: Any, to: Any, k: int | None = 5, **kwargs: Any) -> Any:
+        """:func:`geosource.sourcing_paths` under this scenario."""
+        from .sourcing import sourcing_paths
+
+        kwargs.setdefault("as_of", self.as_of)
+        kwargs.setdefault("weights", self.weights)
+        return sourcing_paths(
+            self.graph,
+            mineral,
+            to,
+            k,
+            layers=self.layers,
+            closed_passages=(*self.closed_passages, *kwargs.pop("closed_passages", ())),
+            closed_nodes=self.closed_nodes | frozenset(kwargs.pop("closed_nodes", ())),
+            **kwargs,
+        )
+
+
+def apply_scenario(
+    G: nx.MultiDiGraph, layers: Layers | None, scenario: Scenario | str
+) -> AppliedScenario:
+    """Apply a scenario without touching ``G`` or ``layers``.
+
+    Measures are added to (or lifted from) a copy of the export-controls layer; offline
+    facilities are marked ``closed`` and capacity changes applied in a copy of the facilities
+    layer; passages and sanctioned countries become routing masks (no graph rebuild).
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> s = gs.apply_scenario(G, None, "red-sea-closure")
+    >>> s.closed_passages
+    ('bab_el_mandeb', 'suez')
+    """
+    sc = get_scenario(scenario)
+    lay = layers if layers is not None else G.graph["layers"]
+    sc.check(lay)
+    controls = lay.export_controls.copy(deep=True)
+    if sc.lift_measures:
+        controls = controls[~controls["id"].isin(sc.lift_measures)]
+    if sc.add_measures:
+        rows = []
+        for i, m in enumerate(sc.add_measures):
+            rows.append(
+                {
+                    "id": m.id or f"scenario-{sc.name}-{i + 1}",
+                    "country": m.country,
+                    "minerals": ";".join(m.minerals),
+                    "products": f"scenario {sc.name}",
+                    "stage": m.stage,
+                    "measure": m.measure,
+                    "targets": ";".join(m.targets),
+                    "announced": m.effective or "1900-01-01",
+                    "effective": m.effective or "1900-01-01",
+                    "ends": m.ends,
+                    "suspends": None,
+                    "scope": "all",
+                    "source": sc.source or f"scenario {sc.name}",
+                    "notes": sc.description or None,
+                }
+            )
+        added = pd.DataFrame(rows).astype(
+            {c: controls[c].dtype for c in rows[0] if c in controls.columns}, errors="ignore"
+        )
+        controls = pd.concat([controls, added], ignore_index=True)
+    controls = controls.reset_index(drop=True)
+    facilities = lay.facilities.copy(deep=True)
+    if sc.offline:
+        facilities.loc[facilities["id"].isin(sc.offline), "status"] = "closed"
+    for fid, cap in sorted(sc.capacity.items()):
+        facilities.loc[facilities["id"] == fid, "capacity"] = cap
+    new_layers = lay.replace(export_controls=controls, facilities=facilities)
+    blocked: set[Any] = set()
+    if sc.sanctioned:
+        banned = set(sc.sanctioned)
+        blocked = {n for n, c in nx.get_node_attributes(G, "country").items() if c in banned}
+    base = Weights()
+    weights = replace(base, **sc.weights) if sc.weights else base
+    return AppliedScenario(
+        sc, G, new_layers, tuple(sc.closed_passages), frozenset(blocked), weights, sc.as_of
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# comparing
+
+_OPTION = ["mineral", "query", "mine_country", "plant_country"]
+
+
+def compare(
+    baseline: pd.DataFrame, scenario: pd.DataFrame, *, name: str = "scenario"
+) -> pd.DataFrame:
+    """What changed between a baseline and a scenario run of :func:`sourcing_paths`.
+
+    Options are matched as a buyer sees them: mineral, query, source country and processing
+    country (the corridor is what a closure changes). Each side is first reduced to its best
+    option per key. Each row says whether an option was ``lost`` (no route left between those
+    countries), is ``new``, ``changed`` (distance or exposure; with deltas and the reason) or
+    ``unchanged``. Compare runs made with ``k=None``: with a cut-off, an option that merely falls
+    out of the top k shows as lost. ``attrs["verdicts"]`` holds one line per query × mineral, e.g.
+    ``"lithium → IND: best option unchanged; +2,310 km for 3 of 5 options via
+    cape_of_good_hope"``; the frame's ``verdict`` column repeats it on every row of the query.
+    """
+    keep = [
+        *_OPTION,
+        "rank",
+        "mine_id",
+        "plant_id",
+        "demand_id",
+        "distance_km",
+        "exposure",
+        "score",
+        "passages",
+        "export_controls_reason",
+    ]
+    a = pd.DataFrame(baseline[keep]).sort_values([*_OPTION, "rank"], kind="mergesort")
+    b = pd.DataFrame(scenario[keep]).sort_values([*_OPTION, "rank"], kind="mergesort")
+    a = a.drop_duplicates(_OPTION, keep="first")
+    b = b.drop_duplicates(_OPTION, keep="first")
+    merged = a.merge(b, on=_OPTION, how="outer", suffixes=("_base", "_scenario"), indicator=True)
+    status = []
+    reasons = []
+    for rec in merged.to_dict("records"):
+        if rec["_merge"] == "left_only":
+            status.append("lost")
+            reasons.append(f"not available under {name}")
+            continue
+        if rec["_merge"] == "right_only":
+            status.append("new")
+            reasons.append(f"enters the ranking under {name}")
+            continue
+        dd = rec["distance_km_scenario"] - rec["distance_km_base"]
+        de = rec["exposure_scenario"] - rec["exposure_base"]
+        why = []
+        if abs(dd) > 0.5:
+            added = sorted(
+                set(str(rec["passages_scenario"] or "").split(";"))
+                - set(str(rec["passages_base"] or "").split(";"))
+                - {""}
+            )
+            via = f" via {', '.join(added)}" if added else ""
+            why.append(f"{dd:+,.0f} km{via}")
+        if abs(de) > 1e-9:
+            if rec["export_controls_reason_scenario"] != rec["export_controls_reason_base"]:
+                why.append(
+                    f"exposure {de:+.3f} (export controls: "
+                    f"{rec['export_controls_reason_scenario']})"
+                )
+            else:
+                why.append(f"exposure {de:+.3f}")
+        status.append("changed" if why else "unchanged")
+        reasons.append("; ".join(why) if why else "")
+    merged["status"] = status
+    merged["reason"] = reasons
+    merged["delta_km"] = merged["distance_km_scenario"] - merged["distance_km_base"]
+    merged["delta_exposure"] = merged["exposure_scenario"] - merged["exposure_base"]
+    merged["delta_score"] = merged["score_scenario"] - merged["score_base"]
+    merged = merged.drop(columns="_merge")
+    verdicts: dict[str, str] = {}
+    lines = []
+    for (mineral, query), part in merged.groupby(["mineral", "query"], sort=True):
+        line = _verdict(str(mineral), str(query), part)
+        verdicts[f"{mineral} → {query}"] = line
+        lines.append(((mineral, query), line))
+    merged["verdict"] = [
+        dict(lines)[(m, q)] for m, q in zip(merged["mineral"], merged["query"], strict=True)
+    ]
+    order = ["mineral", "query", "rank_base", "rank_scenario", "mine_country", "plant_country"]
+    merged = merged.sort_values(order, na_position="last", kind="mergesort")
+    merged = merged.reset_index(drop=True)
+    merged.attrs = {"verdicts": verdicts, "scenario": name}
+    return merged
+
+
+def _verdict(mineral: str, query: str, part: pd.DataFrame) -> str:
+    base = part[part["rank_base"].notna()].sort_values("rank_base")
+    scen = part[part["rank_scenario"].notna()].sort_values("rank_scenario")
+    head = f"{mineral} → {query}: "
+    if scen.empty:
+        return head + "no option left"
+    if base.empty:
+        return head + "no baseline option"
+    same_best = (base.iloc[0]["mine_country"], base.iloc[0]["plant_country"]) == (
+        scen.iloc[0]["mine_country"],
+        scen.iloc[0]["plant_country"],
+    )
+    if same_best:
+        bits = ["best option unchanged"]
+    else:
+        new = scen.iloc[0]
+        bits = [
+            f"new best option: {new['mine_country']} → {new['plant_country']} "
+            f"({new['distance_km_scenario']:,.0f} km)"
+        ]
+    lost = int((part["status"] == "lost").sum())
+    if lost:
+        bits.append(f"{lost} of {len(base)} options lost")
+    longer = part[(part["status"] == "changed") & (part["delta_km"] > 0.5)]
+    if len(longer):
+        added: dict[str, int] = {}
+        for before, after in zip(
+            longer["passages_base"].fillna(""), longer["passages_scenario"].fillna(""), strict=True
+        ):
+            for p in sorted(set(str(after).split(";")) - set(str(before).split(";")) - {""}):
+                added[p] = added.get(p, 0) + 1
+        top = sorted(added.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+        via = (" via " + ", ".join(f"{p} ({n})" for p, n in top)) if top else ""
+        bits.append(
+            f"{longer['delta_km'].median():+,.0f} km (median) for {len(longer)} of "
+            f"{len(base)} options{via}"
+        )
+    riskier = part[(part["status"] == "changed") & (part["delta_exposure"] > 1e-9)]
+    if len(riskier):
+        bits.append(f"exposure up for {len(riskier)} of {len(base)} options")
+    if len(bits) == 1 and same_best and not lost:
+        bits.append("no option changed")
+    return head + "; ".join(bits)

@@ -24,6 +24,11 @@ from .layers import load_ports as load_ports
 from .layers import read_layer as read_layer
 from .layers import validate_layer as validate_layer
 from .layers import write_layer as write_layer
+from .maps import map_compare as map_compare
+from .maps import map_layers as map_layers
+from .maps import map_paths as map_paths
+from .maps import pareto_chart as pareto_chart
+from .maps import save_map_png as save_map_png
 from .minerals import MINERALS as MINERALS
 from .minerals import normalize_mineral as normalize_mineral
 from .network import NetworkOptions as NetworkOptions
@@ -77,15 +82,20 @@ __all__ = [
     "load_graph",
     "load_layers",
     "load_ports",
+    "map_compare",
+    "map_layers",
+    "map_paths",
     "networkx_weight",
     "node_id",
     "normalize_country",
     "normalize_mineral",
+    "pareto_chart",
     "pareto_front",
     "read_layer",
     "route_matrix",
     "routes_to_gdf",
     "save_graph",
+    "save_map_png",
     "shortest_path",
     "sourcing_paths",
     "supply_concentration",

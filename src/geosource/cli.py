@@ -241,14 +241,30 @@ def demo(
     import pandas as pd
 
     results = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    results.attrs = {"weights": frames[0].attrs["weights"]}
     out.mkdir(parents=True, exist_ok=True)
     gs.write_layer(results, out / "sourcing_paths.gpkg")
     results.drop(columns="geometry").to_csv(
         out / "sourcing_paths.csv", index=False, lineterminator="\n"
     )
+    gs.map_paths(
+        results,
+        layers,
+        title="Sourcing options: lithium, rare earths and graphite for India; "
+        "gallium and germanium for the US",
+    ).save(str(out / "demo_map.html"))
+    gs.map_layers(layers, "rare_earths").save(str(out / "layers_map.html"))
+    gs.save_map_png(results, layers, out / "demo_map.png")
+    full = gs.sourcing_paths(G, "lithium", "IND", k=None, as_of=as_of)
+    gs.pareto_chart(
+        full,
+        out / "pareto_lithium_IND.png",
+        title=f"Lithium for India: distance vs exposure ({len(full)} options)",
+    )
     typer.echo(
-        f"\nwrote {out / 'sourcing_paths.gpkg'} and {out / 'sourcing_paths.csv'} "
-        f"({len(results)} options) in {time.perf_counter() - t0:.1f} s"
+        f"\nwrote to {out}/: sourcing_paths.gpkg, sourcing_paths.csv ({len(results)} options), "
+        "demo_map.html, layers_map.html, demo_map.png, pareto_lithium_IND.png "
+        f"in {time.perf_counter() - t0:.1f} s"
     )
 
 

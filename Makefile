@@ -18,6 +18,7 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/geosource demo -o out
+	$(BIN)/geosource report examples/report.toml -o out/report
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench docs layers/scripts

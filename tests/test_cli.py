@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pandas as pd
+import pytest
 
 from geosource.cli import run
 
@@ -37,3 +40,132 @@ def test_help_shows_examples(capsys):
     ):
         assert run(args) == 0
         assert "Example" in capsys.readouterr().out
+
+
+COMMANDS = [
+    ["paths"],
+    ["map"],
+    ["compare"],
+    ["allocate"],
+    ["scenarios", "list"],
+    ["report"],
+    ["layers", "list"],
+    ["layers", "show"],
+    ["layers", "validate"],
+    ["demo"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+def test_every_command_has_help_with_an_example(command, capsys):
+    assert run([*command, "--help"]) == 0
+    assert "Example: geosource " in capsys.readouterr().out
+
+
+BAD = [
+    (["paths", "-m", "lithum", "-t", "IND"], "'lithum' is not a known mineral"),
+    (["paths", "-m", "lithium", "-t", "Atlantis"], "'Atlantis' is not a country"),
+    (["paths", "-m", "lithium", "-t", "IND", "--scenario", "red-sea"], "unknown scenario"),
+    (["paths", "-m", "lithium", "-t", "IND", "--weights", "nope.toml"], "weights file not found"),
+    (["paths", "-m", "lithium", "-t", "IND", "--as-of", "June"], "is not a date"),
+    (["paths", "-m", "lithium", "-t", "IND", "-o", "x.xlsx"], "use .gpkg, .parquet, .csv"),
+    (
+        ["compare", "--scenario", "nope.toml", "-m", "lithium", "-t", "IND"],
+        "nope.toml: scenario file not found",
+    ),
+    (["allocate", "-m", "lithium", "-t", "IND", "--demand-t", "0"], "demand_t must be"),
+    (
+        ["allocate", "-m", "lithium", "-t", "IND", "--demand-t", "5", "--max-country-share", "2"],
+        "max_country_share must be in",
+    ),
+    (["report", "missing.toml"], "missing.toml: report config not found"),
+    (["paths", "-m", "lithium"], "Missing option '--to'"),
+]
+
+
+@pytest.mark.parametrize(("args", "text"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_one_clear_line(args, text, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = run(args)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert text in err
+    assert "Traceback" not in err
+
+
+def test_malformed_report_config(tmp_path, capsys):
+    bad = tmp_path / "r.toml"
+    bad.write_text('buyers = ["IND"]\nminerals = ["lithium"]\ncolour = "red"\n', encoding="utf-8")
+    assert run(["report", str(bad)]) == 2
+    assert "unknown report key 'colour'; valid keys: title" in capsys.readouterr().err
+
+
+def test_paths_json_and_files(tmp_path, capsys):
+    out = tmp_path / "li.parquet"
+    assert (
+        run(
+            [
+                "paths",
+                "-m",
+                "lithium",
+                "-t",
+                "IND",
+                "--k",
+                "2",
+                "--as-of",
+                "2025-06-30",
+                "--json",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    records = json.loads(capsys.readouterr().out)
+    assert [r["rank"] for r in records] == [1, 2]
+    assert len(gpd.read_parquet(out)) == 2
+
+
+def test_report_is_byte_identical_and_safe(tmp_path):
+    import hashlib
+
+    import geosource as gs
+
+    cfg = {
+        "title": "<script>alert(1)</script> report",
+        "buyers": ["IND"],
+        "minerals": ["gallium"],
+        "as_of": ["2026-11-01"],
+        "scenarios": ["red-sea-closure"],
+        "k": 2,
+    }
+    files = []
+    for name in ("a", "b"):
+        gs.build_report(cfg, tmp_path / name)
+        files.append(
+            {
+                p.relative_to(tmp_path / name): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((tmp_path / name).rglob("*"))
+                if p.is_file()
+            }
+        )
+    assert files[0] == files[1]
+    assert {"index.html", "manifest.json"} <= {str(p) for p in files[0]}
+    page = (tmp_path / "a" / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in page, "the summary page runs no script and loads nothing"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; report" in page
+    assert "http" not in page.split("<body>")[1].split("Sources:")[0], "no network needed"
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["config"]["minerals"] == ["gallium"]
+    assert len(manifest["layers"]["facilities"]["sha256"]) == 64
+
+
+def test_progress_bar_quiet_when_piped(tmp_path, capfd):
+    cfg = tmp_path / "r.toml"
+    cfg.write_text(
+        'buyers = ["JPN"]\nminerals = ["germanium"]\nas_of = ["2025-06-30"]\nk = 1\n',
+        encoding="utf-8",
+    )
+    assert run(["report", str(cfg), "-o", str(tmp_path / "out")]) == 0
+    err = capfd.readouterr().err
+    assert "it/s" not in err and "step/s" not in err

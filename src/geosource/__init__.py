@@ -38,6 +38,8 @@ from .network import graph_to_gdfs as graph_to_gdfs
 from .network import load_graph as load_graph
 from .network import node_id as node_id
 from .network import save_graph as save_graph
+from .report import ReportConfig as ReportConfig
+from .report import build_report as build_report
 from .routing import Route as Route
 from .routing import RouteMatrix as RouteMatrix
 from .routing import alternative_routes as alternative_routes
@@ -62,6 +64,7 @@ __all__ = [
     "ExposureParams",
     "Layers",
     "NetworkOptions",
+    "ReportConfig",
     "Route",
     "RouteMatrix",
     "Scenario",
@@ -70,6 +73,7 @@ __all__ = [
     "allocate",
     "alternative_routes",
     "apply_scenario",
+    "build_report",
     "compare",
     "country_name",
     "errors",

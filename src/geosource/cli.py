@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import click
 import typer
@@ -135,8 +135,9 @@ def layers_validate(
 ) -> None:
     """Check a layer file and report every problem (file, row, field: problem — fix).
 
-    Exit code 0 when valid, 2 when not. Example:
-    geosource layers validate my_mines.csv --kind facilities
+    Exit code 0 when valid, 2 when not.
+
+    Example: geosource layers validate my_mines.csv --kind facilities
     """
     from .layers import validate_layer, write_layer
 
@@ -166,7 +167,9 @@ def demo(
 ) -> None:
     """Run the main job on the bundled data: layers, route graph, ranked sourcing options.
 
-    Writes out/sourcing_paths.gpkg and out/sourcing_paths.csv. Example: geosource demo -o out
+    Writes results, maps and charts to the output folder.
+
+    Example: geosource demo -o out
     """
     import time
 
@@ -268,6 +271,275 @@ def demo(
     )
 
 
+_MINERAL_HELP = "Mineral: lithium, rare_earths, graphite, gallium, germanium (repeatable)."
+_TO_HELP = "Buyer: a country (IND, India) or a demand-centre id (repeatable)."
+
+
+def _graph(scenario: str | None) -> tuple[Any, Any, Any]:
+    """Layers, graph and (optionally) the applied scenario."""
+    import geosource as gs
+
+    layers = gs.load_layers()
+    G = gs.graph_from_layers(layers)
+    applied = gs.apply_scenario(G, layers, scenario) if scenario else None
+    return layers, G, applied
+
+
+def _paths(
+    G: Any,
+    applied: Any,
+    minerals: list[str],
+    to: list[str],
+    k: int | None,
+    as_of: str | None,
+    weights: Path | None,
+    include_development: bool,
+) -> Any:
+    import geosource as gs
+
+    w = gs.Weights.read(weights) if weights else None
+    kwargs: dict[str, Any] = {"as_of": as_of, "include_development": include_development}
+    if w is not None:
+        kwargs["weights"] = w
+    if applied is not None:
+        return applied.sourcing_paths(minerals, to, k, **kwargs)
+    return gs.sourcing_paths(G, minerals, to, k, **kwargs)
+
+
+def _write_results(frame: Any, output: Path) -> None:
+    import geosource as gs
+
+    suffix = output.suffix.lower()
+    if suffix == ".csv":
+        output.parent.mkdir(parents=True, exist_ok=True)
+        frame.drop(columns="geometry").to_csv(output, index=False, lineterminator="\n")
+    elif suffix in (".gpkg", ".parquet", ".geojson", ".json"):
+        gs.write_layer(frame, output)
+    else:
+        raise click.UsageError(
+            f"cannot write {output.name!r}: use .gpkg, .parquet, .csv or .geojson"
+        )
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command("paths")
+def paths_cmd(
+    mineral: Annotated[list[str], typer.Option("--mineral", "-m", help=_MINERAL_HELP)],
+    to: Annotated[list[str], typer.Option("--to", "-t", help=_TO_HELP)],
+    k: Annotated[int, typer.Option(help="Options per mineral and buyer (0: all).")] = 5,
+    as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Built-in scenario name or a .toml/.yaml/.json file.")
+    ] = None,
+    weights: Annotated[Path | None, typer.Option(help="Weights file (.toml or .json).")] = None,
+    include_development: Annotated[
+        bool, typer.Option("--include-development", help="Also projects in development.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write .gpkg, .parquet, .csv, .geojson.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Ranked sourcing options for a mineral and a buyer.
+
+    Example: geosource paths --mineral lithium --to IND --k 5 --as-of 2025-06-30 -o li.gpkg
+    """
+    import json
+
+    _, G, applied = _graph(scenario)
+    frame = _paths(G, applied, mineral, to, k or None, as_of, weights, include_development)
+    if as_json:
+        cols = [c for c in frame.columns if c != "geometry"]
+        records = frame[cols].astype(object).where(frame[cols].notna(), None)
+        typer.echo(json.dumps(records.to_dict("records"), indent=1, default=str))
+    else:
+        _pandas_display()
+        table = frame[
+            [
+                "mineral",
+                "query",
+                "rank",
+                "mine_country",
+                "plant_country",
+                "plant",
+                "distance_km",
+                "exposure",
+                "export_controls",
+                "score",
+                "pareto",
+            ]
+        ].copy()
+        table["distance_km"] = table["distance_km"].round(0).astype(int)
+        typer.echo(table.round(3).to_string(index=False))
+        typer.echo(
+            f"as of {frame['as_of'].iloc[0]}; lower score is better; why #1: "
+            f"{frame['reasons'].iloc[0]}"
+        )
+    if output is not None:
+        _write_results(frame, output)
+
+
+@app.command("map")
+def map_cmd(
+    mineral: Annotated[list[str], typer.Option("--mineral", "-m", help=_MINERAL_HELP)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .html file to write.")],
+    to: Annotated[
+        list[str] | None, typer.Option("--to", "-t", help=_TO_HELP + " Omit for a layers map.")
+    ] = None,
+    k: Annotated[int, typer.Option(help="Options per mineral and buyer.")] = 5,
+    as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
+    scenario: Annotated[str | None, typer.Option(help="Built-in scenario or file.")] = None,
+    png: Annotated[Path | None, typer.Option(help="Also write a static PNG.")] = None,
+) -> None:
+    """A Folium map of ranked options (with --to) or of the layers of one mineral.
+
+    Example: geosource map --mineral rare_earths --to IND -o ree_india.html
+    """
+    import geosource as gs
+
+    layers, G, applied = _graph(scenario)
+    if not to:
+        m = gs.map_layers(layers, mineral[0])
+    else:
+        frame = _paths(G, applied, mineral, to, k, as_of, None, False)
+        m = gs.map_paths(frame, layers)
+        if png is not None:
+            gs.save_map_png(frame, layers, png)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    m.save(str(output))
+    typer.echo(f"wrote {output}")
+
+
+@app.command("compare")
+def compare_cmd(
+    scenario: Annotated[str, typer.Option(help="Built-in scenario name or a scenario file.")],
+    mineral: Annotated[list[str], typer.Option("--mineral", "-m", help=_MINERAL_HELP)],
+    to: Annotated[list[str], typer.Option("--to", "-t", help=_TO_HELP)],
+    as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Diff table (.csv).")
+    ] = None,
+    map_file: Annotated[Path | None, typer.Option("--map", help="Comparison map (.html).")] = None,
+) -> None:
+    """What a scenario changes: one verdict per buyer and mineral, and the differences.
+
+    Example: geosource compare --scenario red-sea-closure --mineral rare_earths --to IND
+    """
+    import geosource as gs
+
+    _, G, applied = _graph(scenario)
+    base = gs.sourcing_paths(G, mineral, to, None, as_of=as_of)
+    after = applied.sourcing_paths(mineral, to, None, as_of=as_of)
+    diff = gs.compare(base, after, name=applied.scenario.name)
+    typer.echo(f"{applied.scenario.name}: {applied.scenario.description}")
+    for line in diff.attrs["verdicts"].values():
+        typer.echo(f"  {line}")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        diff.to_csv(output, index=False, lineterminator="\n")
+        typer.echo(f"wrote {output}")
+    if map_file is not None:
+        gs.map_compare(
+            base[base["rank"] <= 10], after[after["rank"] <= 10], name=applied.scenario.name
+        ).save(str(map_file))
+        typer.echo(f"wrote {map_file}")
+
+
+@app.command("allocate")
+def allocate_cmd(
+    mineral: Annotated[str, typer.Option("--mineral", "-m", help="The mineral.")],
+    to: Annotated[str, typer.Option("--to", "-t", help="The buyer.")],
+    demand_t: Annotated[float, typer.Option(help="Tonnes a year (t LCE, t REO, t Ga ...).")],
+    max_country_share: Annotated[
+        float | None, typer.Option(help="Most any one country may supply (0-1).")
+    ] = None,
+    scenario: Annotated[str | None, typer.Option(help="Built-in scenario or file.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
+) -> None:
+    """Meet a demand at least cost under capacities (and a per-country cap).
+
+    Example: geosource allocate --mineral rare_earths --to IND --demand-t 10000
+    --max-country-share 0.4
+    """
+    import geosource as gs
+
+    layers, G, _ = _graph(None)
+    a = gs.allocate(
+        G,
+        layers,
+        mineral=mineral,
+        to=to,
+        demand_t=demand_t,
+        max_country_share=max_country_share,
+        scenario=scenario,
+        as_of=as_of,
+    )
+    typer.echo(
+        f"{a.mineral} → {a.buyer}: {a.supplied_t:,.1f} of {a.demand_t:,.1f} {a.unit} "
+        f"supplied; unmet {a.unmet_t:,.1f}; status {a.status}"
+        + (f" (binding: {a.binding})" if a.binding else "")
+        + f"; {a.message}"
+    )
+    _pandas_display()
+    if len(a.flows):
+        typer.echo(a.flows.round(3).to_string(index=False))
+    for stage, c in a.concentration.items():
+        if "top_share" in c and c["top_country"]:
+            typer.echo(
+                f"  {stage}: top {c['top_country']} {c['top_share']:.0%}, HHI "
+                f"{c['hhi']:.2f}, FEOC {c['feoc_share']:.0%}"
+            )
+    if len(a.excluded):
+        typer.echo(
+            f"  {len(a.excluded)} facilities left out (capacity unknown or not "
+            "convertible): " + ", ".join(a.excluded["id"])
+        )
+
+
+scenarios_app = typer.Typer(help="Built-in what-ifs.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """List the built-in scenarios and what each models.
+
+    Example: geosource scenarios list
+    """
+    from .scenarios import BUILTIN_SCENARIOS
+
+    for sc in BUILTIN_SCENARIOS.values():
+        typer.echo(f"{sc.name:<26} {sc.description}")
+        typer.echo(f"{'':<26} source: {sc.source}")
+
+
+@app.command("report")
+def report_cmd(
+    config: Annotated[Path, typer.Argument(help="Report config (.toml).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write.")] = Path(
+        "report"
+    ),
+) -> None:
+    """Write a batch report: index.html, maps, tables, charts and manifest.json.
+
+    Example: geosource report examples/report.toml -o report/
+    """
+    from tqdm import tqdm
+
+    import geosource as gs
+
+    cfg = gs.ReportConfig.read(config)
+    steps = len(cfg.as_of) * (1 + len(cfg.minerals) * len(cfg.scenarios))
+    with tqdm(total=steps, desc="report", unit="step", disable=None, file=sys.stderr) as bar:
+
+        def progress(msg: str) -> None:
+            bar.set_postfix_str(msg)
+            bar.update(1)
+
+        index = gs.build_report(cfg, output, progress=progress)
+    typer.echo(f"wrote {index} (open it in a browser)")
+
+
 def _print_layer_summary(layers: Layers) -> None:
     summary = layers.summary()
     typer.echo("geosource bundled layers")
@@ -302,14 +574,18 @@ def _print_layer_summary(layers: Layers) -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code (0 ok, 2 bad input, 1 failure)."""
     try:
-        app(args=argv, prog_name="geosource", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        result = app(args=argv, prog_name="geosource", standalone_mode=False)
+    except (click.exceptions.Exit, typer.Exit) as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("aborted", err=True)
         return 1
-    except click.ClickException as exc:
-        exc.show()
+    except (click.ClickException, typer.TyperException) as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
         return 2
     except LayerError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -318,7 +594,7 @@ def run(argv: list[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         typer.echo(f"error: {message}", err=True)
         return 2
-    return 0
+    return int(result) if isinstance(result, int) else 0
 
 
 def main() -> None:

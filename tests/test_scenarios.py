@@ -153,7 +153,7 @@ def test_apply_never_mutates_inputs(G, layers):
         pd.testing.assert_frame_equal(frame, before_layers[name])
     assert (G.number_of_nodes(), G.number_of_edges()) == before_graph[:2]
     assert {k: v for k, v in G.graph.items() if k != "layers"} == before_graph[2]
-    assert applied.layers.facilities.set_index("id").at["li-greenbushes", "status"] == "closed"
+    assert bool(applied.layers.facilities.set_index("id").at["li-greenbushes", "offline"])
     assert "li-greenbushes" not in set(
         applied.sourcing_paths("lithium", "IND", k=None, as_of="2025-06-30")["mine_id"]
     )

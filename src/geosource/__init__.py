@@ -54,6 +54,8 @@ from .scenarios import get_scenario as get_scenario
 from .scoring import Weights as Weights
 from .scoring import pareto_front as pareto_front
 from .sourcing import sourcing_paths as sourcing_paths
+from .sweeps import monte_carlo as monte_carlo
+from .sweeps import sweep as sweep
 
 __version__ = "0.1.0"
 
@@ -89,6 +91,7 @@ __all__ = [
     "map_compare",
     "map_layers",
     "map_paths",
+    "monte_carlo",
     "networkx_weight",
     "node_id",
     "normalize_country",
@@ -103,6 +106,7 @@ __all__ = [
     "shortest_path",
     "sourcing_paths",
     "supply_concentration",
+    "sweep",
     "validate_layer",
     "write_layer",
 ]

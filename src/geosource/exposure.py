@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -243,20 +244,42 @@ def supply_concentration(layers: Layers, mineral: str, stage: str = "mining") ->
 # governance
 
 
+class _PerFrame:
+    """Values derived from a frame, cached while that very frame object is alive.
+
+    Keyed by ``id`` but checked through a weak reference, so a new frame that happens to reuse
+    a dead frame's id never gets its stale value.
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[tuple[int, Any], tuple[weakref.ref[pd.DataFrame], Any]] = {}
+
+    def get(self, frame: pd.DataFrame, key: Any, build: Any) -> Any:
+        k = (id(frame), key)
+        hit = self._store.get(k)
+        if hit is not None and hit[0]() is frame:
+            return hit[1]
+        value = build()
+        if len(self._store) > 256:
+            self._store = {kk: v for kk, v in self._store.items() if v[0]() is not None}
+        self._store[k] = (weakref.ref(frame), value)
+        return value
+
+
+_CACHE = _PerFrame()
+
+
 def _mean_wgi(layers: Layers, iso3: str) -> float:
-    return _wgi_table(id(layers.countries), layers.countries).get(iso3, math.nan)
+    table: dict[str, float] = _CACHE.get(
+        layers.countries, "wgi", lambda: _wgi_table(layers.countries)
+    )
+    return table.get(iso3, math.nan)
 
 
-_WGI_CACHE: dict[int, dict[str, float]] = {}
-
-
-def _wgi_table(key: int, countries: pd.DataFrame) -> dict[str, float]:
-    if key not in _WGI_CACHE:
-        cols = ["wgi_va", "wgi_pv", "wgi_ge", "wgi_rq", "wgi_rl", "wgi_cc"]
-        mean = countries.set_index("iso3")[cols].mean(axis=1, skipna=True)
-        _WGI_CACHE.clear()
-        _WGI_CACHE[key] = {str(k): float(v) for k, v in mean.items()}
-    return _WGI_CACHE[key]
+def _wgi_table(countries: pd.DataFrame) -> dict[str, float]:
+    cols = ["wgi_va", "wgi_pv", "wgi_ge", "wgi_rq", "wgi_rl", "wgi_cc"]
+    mean = countries.set_index("iso3")[cols].mean(axis=1, skipna=True)
+    return {str(k): float(v) for k, v in mean.items()}
 
 
 def governance_risk(
@@ -294,7 +317,9 @@ def relation(layers: Layers, buyer: str, iso3: str) -> tuple[str, str]:
     """
     if iso3 == buyer:
         return "same", f"{iso3} is the buyer's own country"
-    flags = _flags(id(layers.countries), layers.countries)
+    flags: dict[str, dict[str, bool]] = _CACHE.get(
+        layers.countries, "flags", lambda: _flags(layers.countries)
+    )
     a, b = flags.get(buyer, {}), flags.get(iso3, {})
     if b.get("feoc") and not a.get("feoc"):
         return "feoc", f"{iso3} is a covered nation (FEOC)"
@@ -308,18 +333,10 @@ def relation(layers: Layers, buyer: str, iso3: str) -> tuple[str, str]:
     return "neutral", f"{iso3} has no listed alignment with {buyer}"
 
 
-_FLAG_CACHE: dict[int, dict[str, dict[str, bool]]] = {}
-
-
-def _flags(key: int, countries: pd.DataFrame) -> dict[str, dict[str, bool]]:
-    if key not in _FLAG_CACHE:
-        cols = ["msp", "ipef", "quad", "us_fta", "feoc", "eu"]
-        table = countries.set_index("iso3")[cols].fillna(False).astype(bool)
-        _FLAG_CACHE.clear()
-        _FLAG_CACHE[key] = {
-            str(k): {c: bool(v[c]) for c in cols} for k, v in table.to_dict("index").items()
-        }
-    return _FLAG_CACHE[key]
+def _flags(countries: pd.DataFrame) -> dict[str, dict[str, bool]]:
+    cols = ["msp", "ipef", "quad", "us_fta", "feoc", "eu"]
+    table = countries.set_index("iso3")[cols].fillna(False).astype(bool)
+    return {str(k): {c: bool(v[c]) for c in cols} for k, v in table.to_dict("index").items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,13 +384,14 @@ def measures_in_force(layers: Layers, on: dt.date | str) -> list[Measure]:
     exporter; the suspension's targets).
     """
     day = on if isinstance(on, dt.date) else dt.date.fromisoformat(str(on))
-    return list(_measures(id(layers.export_controls), layers.export_controls, day))
+    controls = layers.export_controls
+    found: tuple[Measure, ...] = _CACHE.get(
+        controls, ("measures", day), lambda: _measures(controls, day)
+    )
+    return list(found)
 
 
-def _measures(key: int, controls: pd.DataFrame, day: dt.date) -> tuple[Measure, ...]:
-    cache_key = (key, day)
-    if cache_key in _MEASURE_CACHE:
-        return _MEASURE_CACHE[cache_key]
+def _measures(controls: pd.DataFrame, day: dt.date) -> tuple[Measure, ...]:
     every: list[Measure] = []
     for rec in controls.to_dict("records"):
         start = _date(rec.get("effective")) or _date(rec.get("announced"))
@@ -396,14 +414,7 @@ def _measures(key: int, controls: pd.DataFrame, day: dt.date) -> tuple[Measure, 
         )
     active = [m for m in every if m.in_force(day)]
     lifted = {m.suspends for m in active if m.measure == "suspension"}
-    out = tuple(m for m in active if m.measure != "suspension" and m.id not in lifted)
-    if len(_MEASURE_CACHE) > 256:
-        _MEASURE_CACHE.clear()
-    _MEASURE_CACHE[cache_key] = out
-    return out
-
-
-_MEASURE_CACHE: dict[tuple[int, dt.date], tuple[Measure, ...]] = {}
+    return tuple(m for m in active if m.measure != "suspension" and m.id not in lifted)
 
 
 def _missing(value: object) -> bool:

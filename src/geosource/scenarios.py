@@ -441,8 +441,8 @@ def apply_scenario(
     """Apply a scenario without touching ``G`` or ``layers``.
 
     Measures are added to (or lifted from) a copy of the export-controls layer; offline
-    facilities are marked ``closed`` and capacity changes applied in a copy of the facilities
-    layer; passages and sanctioned countries become routing masks (no graph rebuild).
+    facilities are flagged (column ``offline``) and capacity changes applied in a copy of the
+    facilities layer; passages and sanctioned countries become routing masks (no graph rebuild).
 
     Examples
     --------
@@ -486,7 +486,9 @@ def apply_scenario(
     controls = controls.reset_index(drop=True)
     facilities = lay.facilities.copy(deep=True)
     if sc.offline:
-        facilities.loc[facilities["id"].isin(sc.offline), "status"] = "closed"
+        # a scenario-only column: routing keeps these sites (one routing result serves every
+        # outage combination), option building skips them
+        facilities["offline"] = facilities["id"].isin(sc.offline)
     for fid, cap in sorted(sc.capacity.items()):
         facilities.loc[facilities["id"] == fid, "capacity"] = cap
     new_layers = lay.replace(export_controls=controls, facilities=facilities)

@@ -245,6 +245,11 @@ def _chains(
     status = ("operating", *(_ADVANCED if include_development else ()))
     fac = fac[fac["status"].isin(status)].sort_values("id")
     fac = fac[~fac["id"].isin(blocked_ids(blocked))]
+    offline = (
+        set(fac.loc[fac["offline"].fillna(False).astype(bool), "id"])
+        if "offline" in fac.columns
+        else set()
+    )
     mines = sorted(fac.loc[fac["stage"] == "mining", "id"])
     plants = sorted(fac.loc[fac["stage"].isin(reg.processing), "id"])
     recyclers = sorted(fac.loc[fac["stage"] == "recycling", "id"])
@@ -310,6 +315,8 @@ def _chains(
                         firsts.append((m, pl, float(km1)))
         firsts.extend((None, pl, 0.0) for pl in alone)
         for m, pl, km1 in firsts:
+            if pl in offline or m in offline:
+                continue
             srow = s_pos[pl]
             for d in centre_ids:
                 km2 = leg2.distances[srow, d_pos[d]]

@@ -1,0 +1,521 @@
+"""Many scenarios and Monte Carlo disruption draws, serial or on a Dask cluster.
+
+Draws are grouped into the distinct combinations of events they contain; each combination is
+evaluated once (routes come from the engine's masks, memoised per set of closed passages; the
+graph is never rebuilt) and its result counts for every draw that has it. So the same seed gives
+the same answer however the work is spread, and ``executor="dask"`` gives results identical to
+the serial run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .layers import Layers
+
+__all__ = ["MonteCarloResult", "monte_carlo", "sweep"]
+
+_PAIR = ["mine_country", "plant_country"]
+
+
+# ---------------------------------------------------------------------------------------------
+# sweeps over named scenarios
+
+
+def sweep(
+    G: nx.MultiDiGraph,
+    layers: Layers | None,
+    scenarios: Iterable[Any],
+    minerals: Iterable[str],
+    buyers: Iterable[str],
+    *,
+    as_of: dt.date | str | None = None,
+    demand_t: float | None = None,
+    executor: str = "serial",
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """One row per scenario × buyer × mineral: the best option, its distance, exposure and
+    score, how many options remain, and (with ``demand_t``) the allocation's unmet demand and
+    top-country share. ``None`` in ``scenarios`` is the baseline.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> s = gs.sweep(G, None, [None, "red-sea-closure"], ["lithium"], ["IND"],
+    ...              as_of="2025-06-30")
+    >>> list(s["scenario"])
+    ['baseline', 'red-sea-closure']
+    """
+    from .scenarios import get_scenario
+
+    lay = layers if layers is not None else G.graph["layers"]
+    tasks = [
+        ("baseline" if s is None else get_scenario(s).name, None if s is None else get_scenario(s))
+        for s in scenarios
+    ]
+    args = (list(minerals), list(buyers), as_of, demand_t)
+    results = _map(
+        _sweep_one, [(name, sc) for name, sc in tasks], G, lay, args, executor, scheduler, progress
+    )
+    out: pd.DataFrame = pd.concat(results, ignore_index=True)
+    return out
+
+
+def _sweep_one(
+    G: nx.MultiDiGraph, lay: Layers, task: tuple[str, Any], args: tuple[Any, ...]
+) -> pd.DataFrame:
+    from .flows import allocate
+    from .scenarios import apply_scenario
+    from .sourcing import sourcing_paths
+
+    name, sc = task
+    minerals, buyers, as_of, demand_t = args
+    if sc is None:
+        paths = sourcing_paths(G, minerals, buyers, None, as_of=as_of, layers=lay)
+    else:
+        paths = apply_scenario(G, lay, sc).sourcing_paths(minerals, buyers, None, as_of=as_of)
+    rows = []
+    for mineral in minerals:
+        from .minerals import normalize_mineral
+
+        mid = normalize_mineral(mineral)
+        for buyer in buyers:
+            part = paths[(paths["mineral"] == mid) & (paths["query"] == buyer)]
+            row: dict[str, Any] = {
+                "scenario": name,
+                "mineral": mid,
+                "buyer": buyer,
+                "options": len(part),
+            }
+            if len(part):
+                best = part.iloc[0]
+                row.update(
+                    {
+                        k: best[k]
+                        for k in (
+                            "mine_id",
+                            "mine_country",
+                            "plant_id",
+                            "plant_country",
+                            "distance_km",
+                            "exposure",
+                            "score",
+                            "passages",
+                        )
+                    }
+                )
+            if demand_t is not None:
+                a = allocate(
+                    G, lay, mineral=mid, to=buyer, demand_t=demand_t, scenario=sc, as_of=as_of
+                )
+                row.update(
+                    {
+                        "demand_t": demand_t,
+                        "unmet_t": a.unmet_t,
+                        "top_country_share": a.concentration["processing"]["top_share"],
+                    }
+                )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Monte Carlo
+
+
+@dataclass
+class MonteCarloResult:
+    """What ``n`` disruption draws did to a buyer's supply of a mineral.
+
+    Attributes
+    ----------
+    options
+        Per supply option (source country → processing country, as in the baseline): the
+        probability it is lost (no route between those countries), the expected and 95th
+        percentile extra distance when it survives, and the expected exposure.
+    summary
+        Per buyer: probability that no option scores below ``score_threshold``; expected unmet
+        demand (with ``demand_t``); draws, distinct event combinations, seed.
+    events
+        The events drawn and their probabilities; ``frequency`` how often each occurred.
+    """
+
+    options: pd.DataFrame
+    summary: dict[str, Any]
+    events: pd.DataFrame
+    combos: pd.DataFrame = field(repr=False)
+
+
+def _event_table(
+    closures: Mapping[str, float],
+    measures: Mapping[Any, float],
+    outages: Mapping[str, float],
+    lay: Layers,
+) -> list[tuple[str, Any, float]]:
+    from .scenarios import ExportMeasure, get_scenario
+
+    events: list[tuple[str, Any, float]] = []
+    chokes = set(lay.chokepoints["id"])
+    for key, p in sorted(closures.items()):
+        if key not in chokes:
+            raise ValueError(f"unknown passage {key!r}; valid: {', '.join(sorted(chokes))}")
+        events.append(("closure", key, float(p)))
+    for key, p in sorted(measures.items(), key=lambda kv: str(kv[0])):
+        if isinstance(key, str):
+            sc = get_scenario(key)
+            events.append(("scenario", sc, float(p)))
+        elif isinstance(key, ExportMeasure):
+            events.append(("measure", key, float(p)))
+        else:
+            raise ValueError(
+                f"measures keys are built-in scenario names or ExportMeasure, got {key!r}"
+            )
+    facilities = set(lay.facilities["id"])
+    for key, p in sorted(outages.items()):
+        if key not in facilities:
+            raise ValueError(f"unknown facility {key!r}; see `geosource layers show facilities`")
+        events.append(("outage", key, float(p)))
+    for kind, key, p in events:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"probability of {kind} {key!r} must be in [0, 1], got {p}")
+    return events
+
+
+def _combo_scenario(events: Sequence[tuple[str, Any, float]], active: np.ndarray) -> Any:
+    from .scenarios import Scenario
+
+    closed: list[str] = []
+    measures: list[Any] = []
+    lifted: list[str] = []
+    offline: list[str] = []
+    weights: dict[str, float] = {}
+    for (kind, key, _), on in zip(events, active, strict=True):
+        if not on:
+            continue
+        if kind == "closure":
+            closed.append(key)
+        elif kind == "outage":
+            offline.append(key)
+        elif kind == "measure":
+            measures.append(key)
+        else:  # a whole scenario
+            closed += list(key.closed_passages)
+            measures += list(key.add_measures)
+            lifted += list(key.lift_measures)
+            offline += list(key.offline)
+    return Scenario(
+        name="draw",
+        closed_passages=tuple(closed),
+        add_measures=tuple(measures),
+        lift_measures=tuple(lifted),
+        offline=tuple(offline),
+        weights=weights,
+    )
+
+
+def _evaluate_combo(
+    G: nx.MultiDiGraph, lay: Layers, task: tuple[int, np.ndarray], args: tuple[Any, ...]
+) -> dict[str, Any]:
+    """The best option per (source, processing) country pair under one combination of events.
+
+    Works on the scored chains directly (no geometry): routing comes from the engine's memo of
+    the combination's closed passages."""
+    from .exposure import ExposureParams
+    from .flows import allocate
+    from .scenarios import apply_scenario
+    from .sourcing import _as_date, _buyer_centres, _chains
+
+    index, active = task
+    events, mineral, buyer, as_of, demand_t, include_development = args
+    sc = _combo_scenario(events, active)
+    applied = apply_scenario(G, lay, sc)
+    columns = [*_PAIR, "distance_km", "exposure", "score"]
+    try:
+        queries = [(buyer, *_buyer_centres(applied.layers, buyer, mineral))]
+        frame, _ = _chains(
+            G,
+            applied.layers,
+            mineral,
+            queries,
+            _as_date(as_of),
+            applied.weights,
+            ExposureParams(),
+            include_development,
+            applied.closed_passages,
+            applied.closed_nodes,
+        )
+        order = ["score", "distance_km", "mine_id", "plant_id", "demand_id"]
+        best = (
+            frame.sort_values(order, kind="mergesort", na_position="first")
+            .drop_duplicates(_PAIR)[columns]
+            .reset_index(drop=True)
+        )
+    except LookupError:
+        best = pd.DataFrame(columns=columns)
+    out: dict[str, Any] = {
+        "combo": index,
+        "pairs": best,
+        "best_score": float(best["score"].min()) if len(best) else math.inf,
+    }
+    if demand_t is not None:
+        a = allocate(
+            G,
+            lay,
+            mineral=mineral,
+            to=buyer,
+            demand_t=demand_t,
+            scenario=sc,
+            as_of=as_of,
+            include_development=include_development,
+        )
+        out["unmet_t"] = a.unmet_t
+    return out
+
+
+def monte_carlo(
+    G: nx.MultiDiGraph,
+    layers: Layers | None = None,
+    *,
+    mineral: str,
+    to: str,
+    n: int = 10_000,
+    seed: int = 0,
+    closures: Mapping[str, float] | None = None,
+    measures: Mapping[Any, float] | None = None,
+    outages: Mapping[str, float] | None = None,
+    as_of: dt.date | str | None = None,
+    demand_t: float | None = None,
+    score_threshold: float | None = None,
+    include_development: bool = False,
+    executor: str = "serial",
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> MonteCarloResult:
+    """Draw ``n`` combinations of independent disruptions and report what they do.
+
+    Parameters
+    ----------
+    closures
+        Chokepoint id -> probability it is closed in a draw.
+    measures
+        Built-in scenario name (or :class:`~geosource.scenarios.ExportMeasure`) -> probability
+        it applies in a draw (e.g. ``{"china-ga-ge-ban-us": 0.3}``).
+    outages
+        Facility id -> probability it is offline in a draw.
+    demand_t
+        Also allocate this demand in every distinct combination and report expected unmet
+        demand.
+    score_threshold
+        A buyer is "without a good option" in a draw when no option scores below this (default:
+        the undisrupted best score × 1.25).
+    executor, scheduler
+        ``"serial"`` (in process) or ``"dask"``: a LocalCluster of 2 workers that geosource
+        starts and stops, or an existing scheduler at ``scheduler`` (``tcp://host:8786``).
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> r = gs.monte_carlo(G, mineral="rare_earths", to="IND", n=200, seed=1,
+    ...                    closures={"malacca": 0.1}, as_of="2025-06-30")
+    >>> r.summary["draws"], 0 <= r.summary["p_no_good_option"] <= 1
+    (200, True)
+    """
+    from .minerals import normalize_mineral
+
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive number of draws, got {n!r}")
+    lay = layers if layers is not None else G.graph["layers"]
+    mid = normalize_mineral(mineral)
+    events = _event_table(closures or {}, measures or {}, outages or {}, lay)
+    rng = np.random.default_rng(seed)
+    probs = np.array([p for _, _, p in events], dtype=float)
+    draws = rng.random((n, len(events))) < probs if events else np.zeros((n, 0), dtype=bool)
+    combos, inverse = np.unique(draws, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counts = np.bincount(inverse, minlength=len(combos))
+    base_index = next((i for i, c in enumerate(combos) if not c.any()), None)
+    tasks = [(i, combos[i]) for i in range(len(combos))]
+    if base_index is None:  # the undisrupted case is the reference even if never drawn
+        tasks.append((len(combos), np.zeros(len(events), dtype=bool)))
+        base_index = len(combos)
+    args = (events, mid, to, as_of, demand_t, include_development)
+    results = _map(_evaluate_combo, tasks, G, lay, args, executor, scheduler, progress)
+    by_combo = {r["combo"]: r for r in results}
+    base = by_combo[base_index]
+    threshold = base["best_score"] * 1.25 if score_threshold is None else score_threshold
+
+    # per option (baseline country pairs): lost, extra distance, exposure — weighted by counts
+    pairs = base["pairs"]
+    weights = counts.astype(float)
+    lookup = {
+        (i, mc, pc): (km, ex)
+        for i in range(len(combos))
+        for mc, pc, km, ex in by_combo[i]["pairs"][[*_PAIR, "distance_km", "exposure"]].itertuples(
+            index=False, name=None
+        )
+    }
+    rows = []
+    for mc, pc, ref_km, ref_ex in pairs[[*_PAIR, "distance_km", "exposure"]].itertuples(
+        index=False, name=None
+    ):
+        alive = np.zeros(len(combos), dtype=bool)
+        extra = np.zeros(len(combos))
+        expo = np.zeros(len(combos))
+        for i in range(len(combos)):
+            hit = lookup.get((i, mc, pc))
+            if hit is not None:
+                alive[i] = True
+                extra[i] = float(hit[0]) - float(ref_km)
+                expo[i] = float(hit[1])
+        w_alive = weights[alive]
+        total = w_alive.sum()
+        rows.append(
+            {
+                "mine_country": mc,
+                "plant_country": pc,
+                "baseline_km": float(ref_km),
+                "baseline_exposure": float(ref_ex),
+                "p_lost": float(weights[~alive].sum() / n),
+                "expected_extra_km": float((extra[alive] * w_alive).sum() / total)
+                if total
+                else math.nan,
+                "p95_extra_km": _weighted_quantile(extra[alive], w_alive, 0.95),
+                "expected_exposure": float((expo[alive] * w_alive).sum() / total)
+                if total
+                else math.nan,
+            }
+        )
+    options = (
+        pd.DataFrame(rows)
+        .sort_values(["p_lost", "baseline_km"], kind="mergesort", ascending=[False, True])
+        .reset_index(drop=True)
+    )
+    bad = np.array([by_combo[i]["best_score"] >= threshold for i in range(len(combos))])
+    summary: dict[str, Any] = {
+        "mineral": mid,
+        "buyer": to,
+        "draws": n,
+        "seed": seed,
+        "combinations": len(combos),
+        "score_threshold": threshold,
+        "baseline_best_score": base["best_score"],
+        "p_no_good_option": float((bad * weights).sum() / n),
+    }
+    if demand_t is not None:
+        unmet = np.array([by_combo[i]["unmet_t"] for i in range(len(combos))])
+        summary["demand_t"] = demand_t
+        summary["expected_unmet_t"] = float((unmet * weights).sum() / n)
+    event_frame = pd.DataFrame(
+        {
+            "kind": [k for k, _, _ in events],
+            "event": [
+                key
+                if isinstance(key, str)
+                else getattr(key, "name", None) or getattr(key, "id", None) or repr(key)
+                for _, key, _ in events
+            ],
+            "probability": probs,
+            "frequency": draws.mean(axis=0) if len(events) else [],
+        }
+    )
+    combo_frame = pd.DataFrame(
+        {
+            "combo": np.arange(len(combos)),
+            "draws": counts,
+            "events": [
+                ";".join(str(e) for e, on in zip(event_frame["event"], c, strict=True) if on)
+                for c in combos
+            ],
+            "best_score": [by_combo[i]["best_score"] for i in range(len(combos))],
+        }
+    )
+    return MonteCarloResult(options, summary, event_frame, combo_frame)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    if len(values) == 0 or weights.sum() == 0:
+        return math.nan
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w) / w.sum()
+    return float(v[np.searchsorted(cum, q, side="left")])
+
+
+# ---------------------------------------------------------------------------------------------
+# execution
+
+
+def _map(
+    fn: Callable[..., Any],
+    tasks: Sequence[Any],
+    G: nx.MultiDiGraph,
+    lay: Layers,
+    args: tuple[Any, ...],
+    executor: str,
+    scheduler: str | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[Any]:
+    """Run ``fn(G, lay, task, args)`` for every task, in order, serially or on Dask."""
+    if executor == "serial":
+        out = []
+        for i, task in enumerate(tasks):
+            out.append(fn(G, lay, task, args))
+            if progress:
+                progress(i + 1, len(tasks))
+        return out
+    if executor != "dask":
+        raise ValueError(f"executor must be 'serial' or 'dask', got {executor!r}")
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        # the graph and layers travel to the workers once, not with every task
+        g_future, lay_future = client.scatter([G, lay], broadcast=True, hash=False)
+        chunks = [list(range(i, min(i + 8, len(tasks)))) for i in range(0, len(tasks), 8)]
+        futures = [
+            client.submit(
+                _run_chunk, fn, g_future, lay_future, [tasks[j] for j in chunk], args, pure=False
+            )
+            for chunk in chunks
+        ]
+        done = 0
+        results: dict[int, list[Any]] = {}
+        index = {f.key: k for k, f in enumerate(futures)}
+        for future in as_completed(futures):
+            results[index[future.key]] = future.result()
+            done += len(chunks[index[future.key]])
+            if progress:
+                progress(done, len(tasks))
+        return [r for k in range(len(futures)) for r in results[k]]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_chunk(
+    fn: Callable[..., Any], G: nx.MultiDiGraph, lay: Layers, tasks: list[Any], args: tuple[Any, ...]
+) -> list[Any]:
+    return [fn(G, lay, task, args) for task in tasks]

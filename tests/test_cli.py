@@ -169,3 +169,22 @@ def test_progress_bar_quiet_when_piped(tmp_path, capfd):
     assert run(["report", str(cfg), "-o", str(tmp_path / "out")]) == 0
     err = capfd.readouterr().err
     assert "it/s" not in err and "step/s" not in err
+
+
+def test_sweep_command(tmp_path, capsys):
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(
+        'mineral = "graphite"\nto = "JPN"\nn = 400\nseed = 1\nas_of = "2025-06-30"\n'
+        '[closures]\nmalacca = 0.2\n[outages]\n"gr-balama" = 0.3\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "sweep"
+    assert run(["sweep", str(cfg), "-o", str(out)]) == 0
+    assert "400 draws" in capsys.readouterr().out
+    options = pd.read_parquet(out / "options.parquet")
+    assert options["p_lost"].between(0, 1).all()
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page and "<script" not in page
+    cfg.write_text('mineral = "graphite"\nto = "JPN"\ndraws = 5\n', encoding="utf-8")
+    assert run(["sweep", str(cfg), "-o", str(out)]) == 2
+    assert "unknown key 'draws'" in capsys.readouterr().err

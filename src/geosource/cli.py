@@ -496,6 +496,148 @@ def allocate_cmd(
         )
 
 
+_SWEEP_KEYS = (
+    "mineral",
+    "to",
+    "n",
+    "seed",
+    "as_of",
+    "demand_t",
+    "score_threshold",
+    "include_development",
+    "executor",
+    "scheduler",
+    "closures",
+    "measures",
+    "outages",
+)
+
+
+@app.command("sweep")
+def sweep_cmd(
+    config: Annotated[Path, typer.Argument(help="Monte Carlo config (.toml).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write.")] = Path(
+        "sweep"
+    ),
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    executor: Annotated[str | None, typer.Option(help="serial or dask.")] = None,
+) -> None:
+    """Monte Carlo disruption draws: loss probability and extra distance per option.
+
+    Writes options.parquet, combinations.parquet, summary.json and summary.html.
+
+    Example: geosource sweep examples/sweep.toml -o out/sweep
+    """
+    import base64
+    import html
+    import json
+    import tomllib
+
+    from tqdm import tqdm
+
+    import geosource as gs
+
+    try:
+        cfg = tomllib.loads(config.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{config}: sweep config not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{config}: not valid TOML: {exc}") from None
+    unknown = sorted(set(cfg) - set(_SWEEP_KEYS))
+    if unknown:
+        raise ValueError(
+            f"{config}: unknown key {unknown[0]!r}; valid keys: {', '.join(_SWEEP_KEYS)}"
+        )
+    for required in ("mineral", "to"):
+        if required not in cfg:
+            raise ValueError(f"{config}: missing key {required!r}")
+    if scheduler:
+        cfg["scheduler"], cfg["executor"] = scheduler, "dask"
+    if executor:
+        cfg["executor"] = executor
+    layers, G, _ = _graph(None)
+    with tqdm(total=1, desc="combinations", unit="combo", disable=None, file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        result = gs.monte_carlo(G, layers, progress=progress, **cfg)
+    output.mkdir(parents=True, exist_ok=True)
+    result.options.to_parquet(output / "options.parquet", index=False)
+    result.combos.to_parquet(output / "combinations.parquet", index=False)
+    (output / "summary.json").write_text(
+        json.dumps(
+            {k: v for k, v in result.summary.items()}, indent=2, sort_keys=True, default=float
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    chart = output / "loss_probability.png"
+    _loss_chart(result.options, chart, f"{result.summary['mineral']} → {result.summary['buyer']}")
+    image = base64.b64encode(chart.read_bytes()).decode("ascii")
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                r["mine_country"],
+                r["plant_country"],
+                f"{r['p_lost']:.3f}",
+                f"{r['expected_extra_km']:,.0f}",
+                f"{r['p95_extra_km']:,.0f}",
+                f"{r['expected_exposure']:.3f}",
+            )
+        )
+        + "</tr>"
+        for r in result.options.to_dict("records")
+    )
+    summary = "".join(
+        f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in result.summary.items()
+    )
+    (output / "summary.html").write_text(
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Monte Carlo</title>"
+        "<style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:2px 8px;"
+        "border-bottom:1px solid #ddd;text-align:left}</style></head><body>"
+        f"<h1>Disruption draws: {html.escape(str(result.summary['mineral']))} → "
+        f"{html.escape(str(result.summary['buyer']))}</h1><ul>{summary}</ul>"
+        f"<img alt='loss probability per option' src='data:image/png;base64,{image}'>"
+        "<table><tr><th>source</th><th>processing</th><th>P(lost)</th><th>E[extra km]</th>"
+        f"<th>p95 extra km</th><th>E[exposure]</th></tr>{rows}</table></body></html>\n",
+        encoding="utf-8",
+    )
+    typer.echo(
+        f"{result.summary['draws']:,} draws, {result.summary['combinations']} "
+        f"combinations; P(no good option) {result.summary['p_no_good_option']:.3f}"
+        + (
+            f"; expected unmet {result.summary['expected_unmet_t']:,.1f} t"
+            if "expected_unmet_t" in result.summary
+            else ""
+        )
+    )
+    typer.echo(f"wrote {output}/summary.html, options.parquet, combinations.parquet, summary.json")
+
+
+def _loss_chart(options: Any, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    top = options.head(20).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(top) + 1.2))
+    labels = [f"{a} → {b}" for a, b in zip(top["mine_country"], top["plant_country"], strict=True)]
+    ax.barh(labels, top["p_lost"], color="#d73027")
+    ax.set_xlabel("probability the option is lost")
+    ax.set_title(f"{title}: loss probability per option", fontsize=10)
+    ax.set_xlim(0, max(0.05, float(top["p_lost"].max()) * 1.1))
+    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
 scenarios_app = typer.Typer(help="Built-in what-ifs.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(scenarios_app, name="scenarios")
 

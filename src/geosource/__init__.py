@@ -38,6 +38,10 @@ from .network import graph_to_gdfs as graph_to_gdfs
 from .network import load_graph as load_graph
 from .network import node_id as node_id
 from .network import save_graph as save_graph
+from .raster import friction_path as friction_path
+from .raster import map_surface as map_surface
+from .raster import opportunity_surface as opportunity_surface
+from .raster import sample_raster as sample_raster
 from .report import ReportConfig as ReportConfig
 from .report import build_report as build_report
 from .routing import Route as Route
@@ -79,6 +83,7 @@ __all__ = [
     "compare",
     "country_name",
     "errors",
+    "friction_path",
     "get_scenario",
     "graph_from_gdfs",
     "graph_from_layers",
@@ -91,16 +96,19 @@ __all__ = [
     "map_compare",
     "map_layers",
     "map_paths",
+    "map_surface",
     "monte_carlo",
     "networkx_weight",
     "node_id",
     "normalize_country",
     "normalize_mineral",
+    "opportunity_surface",
     "pareto_chart",
     "pareto_front",
     "read_layer",
     "route_matrix",
     "routes_to_gdf",
+    "sample_raster",
     "save_graph",
     "save_map_png",
     "shortest_path",

@@ -198,3 +198,28 @@ def test_friction_path_goes_through_the_gap(tmp_path):
     assert straight == pytest.approx(15.0, rel=0.01)
     with pytest.raises(ValueError, match="outside the friction raster"):
         gs.friction_path(tif2, (0.0, 0.0), b)
+
+
+def test_raster_component_reaches_the_map(tmp_path, paths):
+    out = gs.sample_raster(paths.head(3), _halves(tmp_path), name="piracy")
+    page = gs.map_paths(out).get_root().render()
+    assert "piracy" in page and "max of halves.tif" in page
+
+
+def test_friction_raster_drives_land_legs(tmp_path, layers):
+    """SYNTHETIC uniform friction 2.0 over south-west Australia: Greenbushes' leg to Bunbury
+    becomes about twice its geodesic length (not 1.3 times)."""
+    data = np.full((300, 200), 2.0)
+    tif = _write(tmp_path / "fr.tif", data, Affine(0.01, 0.0, 115.0, 0.0, -0.01, -32.0))
+    H = gs.graph_from_layers(layers, options=gs.NetworkOptions(friction=str(tif)))
+    G0 = gs.graph_from_layers(layers)
+    a, b = "facility:li-greenbushes", "port:AUBUY"
+    fr = H[a][b][0]
+    base = G0[a][b][0]
+    geodesic = base["length_km"] / 1.3
+    assert fr["length_km"] == pytest.approx(2.0 * geodesic, rel=0.06)
+    assert "least-cost path over fr.tif" in fr["basis"]
+    # legs off the raster are unchanged
+    c = "facility:ree-mount-weld"
+    port = next(v for v in G0.successors(c) if v.startswith("port:"))
+    assert H[c][port][0]["length_km"] == pytest.approx(G0[c][port][0]["length_km"])

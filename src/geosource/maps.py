@@ -457,11 +457,11 @@ def _score_colormap(paths: pd.DataFrame) -> Any:
     return cm.LinearColormap(["#1a9850", "#fee08b", "#d73027"], vmin=lo, vmax=hi)
 
 
-def _path_popup(rec: Mapping[str, Any]) -> str:
+def _path_popup(rec: Mapping[str, Any], extra: Iterable[str] = ()) -> str:
     comps = "".join(
         f"<tr><th>{_safe(c.replace('_', ' '))}</th><td>{float(rec[c]):.3f}</td>"
         f"<td>{_safe(rec[f'{c}_reason'])}</td></tr>"
-        for c in COMPONENTS
+        for c in (*COMPONENTS, *extra)
     )
     mine = rec.get("mine") or "(by-product / recycled at the plant)"
     legs = (
@@ -530,6 +530,7 @@ def map_paths(
     with _deterministic_ids("P"):
         m = _new_map(heading, f"as of {as_of} · {len(paths)} options", notes)
         colormap = _score_colormap(paths)
+        extra = list(paths.attrs.get("extra_components", {}))
         ordered = paths.sort_values(["mineral", "query", "rank"], ascending=[True, True, False])
         for (mineral, query), part in ordered.groupby(["mineral", "query"], sort=True):
             group = folium.FeatureGroup(
@@ -560,7 +561,7 @@ def map_paths(
                     f"{_safe(rec['plant_country'])} · {float(rec['distance_km']):,.0f} km · "
                     f"score {float(rec['score']):.3f}"
                 )
-                _Bind.to(line, _path_popup(rec), tip)
+                _Bind.to(line, _path_popup(rec, extra), tip)
                 line.add_to(group)
             group.add_to(m)
         if layers is not None:

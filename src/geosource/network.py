@@ -110,6 +110,10 @@ class NetworkOptions:
     ports_per_site: int = 3
     max_land_km: float = 2500.0
     air: bool = True
+    friction: str | None = None
+    """A friction GeoTIFF (effective km per km: 1 = open road, higher = harder, nodata =
+    impassable). Land legs from facilities to ports that lie on it follow the least-cost path
+    over it (scikit-image MCP) instead of geodesic × circuity."""
 
     def __post_init__(self) -> None:
         if self.circuity < 1.0:
@@ -348,10 +352,10 @@ def graph_from_layers(
     port_tree = cKDTree(unit_vectors(ports["lon"], ports["lat"]))
     ports_by_country = {c: g.index.to_numpy() for c, g in ports.groupby("country")}
 
-    def land(a: str, b: str, km: float, why: str) -> None:
+    def land(a: str, b: str, km: float, why: str, factor: float | None = None) -> None:
         attrs = {
             "mode": "land",
-            "length_km": max(float(km) * opts.circuity, 1e-6),
+            "length_km": max(float(km) * (opts.circuity if factor is None else factor), 1e-6),
             "passage": None,
             "estimate": True,
             "searoute_passage": None,
@@ -360,16 +364,24 @@ def graph_from_layers(
         edges.append((a, b, attrs))
         edges.append((b, a, dict(attrs)))
 
+    friction = _Friction(opts.friction) if opts.friction else None
+
+    def leg(nid: str, port: str, lon: float, lat: float, why: str) -> None:
+        plon, plat = G.nodes[port]["lon"], G.nodes[port]["lat"]
+        if friction is not None and nid.startswith("facility:"):
+            cost = friction.cost((lon, lat), (plon, plat))
+            if cost is not None:
+                land(nid, port, cost, f"{why}; least-cost path over {friction.name}", 1.0)
+                return
+        land(nid, port, float(geodesic_km(lon, lat, plon, plat)), why)
+
     def attach_to_ports(
         nid: str, lon: float, lat: float, country: str, documented: Sequence[str]
     ) -> None:
         known = [p for p in documented if node_id("port", p) in G]
         if known:
             for p in known:
-                d = geodesic_km(
-                    lon, lat, G.nodes[node_id("port", p)]["lon"], G.nodes[node_id("port", p)]["lat"]
-                )
-                land(nid, node_id("port", p), float(d), "documented port")
+                leg(nid, node_id("port", p), lon, lat, "documented port")
             return
         candidates = ports_by_country.get(country)
         if candidates is not None and len(candidates):
@@ -384,8 +396,7 @@ def graph_from_layers(
             dist, idx = _nearest(port_tree, [lon], [lat], opts.ports_per_site)
             picks = [(int(i), float(x)) for i, x in zip(idx[0], dist[0], strict=True)]
         for i, _ in picks:
-            d = geodesic_km(lon, lat, ports["lon"].iat[i], ports["lat"].iat[i])
-            land(nid, port_ids[i], float(d), "nearest port")
+            leg(nid, port_ids[i], lon, lat, "nearest port")
 
     fac = layers.facilities
     for r in fac.to_dict("records"):
@@ -462,6 +473,32 @@ def graph_from_layers(
     G.add_edges_from(edges)
     log.info("route graph: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
     return G
+
+
+class _Friction:
+    """A friction raster: least-cost land legs between points that both lie on it."""
+
+    def __init__(self, path: str) -> None:
+        import rasterio
+        from pyproj import Transformer
+
+        self.path = path
+        self.name = Path(path).name
+        with rasterio.open(path) as ds:
+            self.bounds = ds.bounds
+            self.to_ds = Transformer.from_crs("EPSG:4326", ds.crs, always_xy=True)
+
+    def cost(self, a: tuple[float, float], b: tuple[float, float]) -> float | None:
+        from .raster import friction_path
+
+        (ax, bx), (ay, by) = self.to_ds.transform([a[0], b[0]], [a[1], b[1]])
+        left, bottom, right, top = self.bounds
+        if not all(left <= x <= right and bottom <= y <= top for x, y in ((ax, ay), (bx, by))):
+            return None
+        try:
+            return friction_path(self.path, a, b)[0]
+        except ValueError:
+            return None
 
 
 def _add_air(

@@ -521,7 +521,8 @@ SPECS: dict[str, LayerSpec] = {
     )
 }
 
-_PANDERA_DTYPES: dict[str, object] = {
+#: The pandas dtype each field type is parsed to (validation and schema agree on it).
+DTYPES: dict[str, str] = {
     "str": "str",
     "country": "str",
     "mineral": "str",
@@ -552,7 +553,7 @@ def pandera_schema(spec: LayerSpec) -> pa.DataFrameSchema:
         if f.pattern is not None:
             checks.append(pa.Check.str_matches(f.pattern, name="pattern"))
         columns[f.name] = pa.Column(
-            _PANDERA_DTYPES[f.type],
+            DTYPES[f.type],
             checks=checks,
             nullable=f.nullable,
             unique=f.unique,

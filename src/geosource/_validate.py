@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.errors
 import shapely
 
-from ._schemas import SPECS, FieldSpec, LayerSpec, pandera_schema
+from ._schemas import DTYPES, SPECS, FieldSpec, LayerSpec, pandera_schema
 from .countries import country_name, normalize_country
 from .errors import LayerError, Problem, ReprojectedWarning
 from .minerals import MINERALS, normalize_mineral
@@ -263,17 +263,7 @@ _PARSERS: dict[str, Callable[[object], Parsed]] = {
     "country": _parse_country,
 }
 
-_DTYPES: dict[str, str] = {
-    "str": "str",
-    "country": "str",
-    "mineral": "str",
-    "locode": "str",
-    "list": "str",
-    "date": "str",
-    "float": "float64",
-    "int": "Int64",
-    "bool": "boolean",
-}
+_DTYPES = DTYPES
 
 
 def searoute_port_codes() -> frozenset[str]:

@@ -37,6 +37,26 @@ _KINDS = (
 )
 
 
+_TABLE = [
+    "rank",
+    "mine_country",
+    "plant_country",
+    "plant",
+    "distance_km",
+    "exposure",
+    "export_controls",
+    "score",
+    "pareto",
+]
+
+
+def _options_table(frame: Any, lead: tuple[str, ...] = ()) -> str:
+    """Ranked options as a plain-text table (distances rounded to km, scores to 3 places)."""
+    table = frame[[*lead, *_TABLE]].copy()
+    table["distance_km"] = table["distance_km"].round(0).astype(int)
+    return str(table.round(3).to_string(index=False))
+
+
 def _pandas_display() -> None:
     import pandas as pd
 
@@ -223,21 +243,7 @@ def demo(
         frames.append(paths)
         n = paths.attrs["options"][mineral][buyer]
         typer.echo(f"\n{mineral} -> {buyer} on {as_of}: best 5 of {n} distinct options")
-        table = paths[
-            [
-                "rank",
-                "mine_country",
-                "plant_country",
-                "plant",
-                "distance_km",
-                "exposure",
-                "export_controls",
-                "score",
-                "pareto",
-            ]
-        ].copy()
-        table["distance_km"] = table["distance_km"].round(0).astype(int)
-        typer.echo(table.round(3).to_string(index=False))
+        typer.echo(_options_table(paths))
         typer.echo(f"  why #1: {paths['reasons'].iloc[0]}")
 
     import geopandas as gpd
@@ -354,23 +360,7 @@ def paths_cmd(
         typer.echo(json.dumps(records.to_dict("records"), indent=1, default=str))
     else:
         _pandas_display()
-        table = frame[
-            [
-                "mineral",
-                "query",
-                "rank",
-                "mine_country",
-                "plant_country",
-                "plant",
-                "distance_km",
-                "exposure",
-                "export_controls",
-                "score",
-                "pareto",
-            ]
-        ].copy()
-        table["distance_km"] = table["distance_km"].round(0).astype(int)
-        typer.echo(table.round(3).to_string(index=False))
+        typer.echo(_options_table(frame, ("mineral", "query")))
         typer.echo(
             f"as of {frame['as_of'].iloc[0]}; lower score is better; why #1: "
             f"{frame['reasons'].iloc[0]}"

@@ -102,6 +102,17 @@ def _round(value: float) -> float:
     return round(float(value), 5)  # ~1 m
 
 
+def _point(
+    group: Any, rec: Mapping[str, Any], popup: str | None, tooltip: str | None, **style: Any
+) -> None:
+    """A circle marker at a record's lon/lat, with its popup and tooltip, added to ``group``."""
+    import folium
+
+    marker = folium.CircleMarker([_round(rec["lat"]), _round(rec["lon"])], **style)
+    _Bind.to(marker, popup, tooltip)
+    marker.add_to(group)
+
+
 def _latlon(line: Any, tolerance: float = 0.0) -> list[list[list[float]]]:
     """Leaflet locations ([lat, lon]) of every part of a (Multi)LineString, simplified."""
     if tolerance:
@@ -294,15 +305,6 @@ def _facility_groups(m: Any, layers: Layers, mid: str | None) -> None:
             radius = 4.0
             if isinstance(cap, float) and not math.isnan(cap) and cap > 0:
                 radius = float(np.clip(3 + 1.6 * math.log10(cap), 4, 12))
-            marker = folium.CircleMarker(
-                [_round(rec["lat"]), _round(rec["lon"])],
-                radius=radius,
-                color=STAGE_COLOURS.get(str(stage), "#555"),
-                weight=1.5,
-                fill_color=MINERAL_COLOURS.get(str(mineral), "#555"),
-                fill_opacity=0.85,
-                class_name=f"gs-marker gs-facility gs-{stage}",
-            )
             capacity = (
                 ""
                 if radius == 4.0 and not (isinstance(cap, float) and cap > 0)
@@ -333,8 +335,18 @@ def _facility_groups(m: Any, layers: Layers, mid: str | None) -> None:
                 )
                 + "</div>"
             )
-            _Bind.to(marker, popup, f"{_safe(rec['name'])} ({_safe(rec['country'])})")
-            marker.add_to(group)
+            _point(
+                group,
+                rec,
+                popup,
+                f"{_safe(rec['name'])} ({_safe(rec['country'])})",
+                radius=radius,
+                color=STAGE_COLOURS.get(str(stage), "#555"),
+                weight=1.5,
+                fill_color=MINERAL_COLOURS.get(str(mineral), "#555"),
+                fill_opacity=0.85,
+                class_name=f"gs-marker gs-facility gs-{stage}",
+            )
         group.add_to(m)
 
 
@@ -351,8 +363,12 @@ def _ports_group(m: Any, layers: Layers, mid: str | None) -> None:
     ports = ports[ports["port"].isin(used)].sort_values("port")
     group = folium.FeatureGroup(name=f"Ports used ({len(ports)})", show=True)
     for rec in ports.to_dict("records"):
-        marker = folium.CircleMarker(
-            [_round(rec["lat"]), _round(rec["lon"])],
+        _point(
+            group,
+            rec,
+            f'<div class="gs-popup"><b>{_safe(rec["name"])}</b> '
+            f"({_safe(rec['port'])}, {_safe(rec['country'])})</div>",
+            f"{_safe(rec['name'])} ({_safe(rec['port'])})",
             radius=3,
             color="#045a8d",
             weight=1,
@@ -360,13 +376,6 @@ def _ports_group(m: Any, layers: Layers, mid: str | None) -> None:
             fill_opacity=1,
             class_name="gs-marker gs-port",
         )
-        _Bind.to(
-            marker,
-            f'<div class="gs-popup"><b>{_safe(rec["name"])}</b> '
-            f"({_safe(rec['port'])}, {_safe(rec['country'])})</div>",
-            f"{_safe(rec['name'])} ({_safe(rec['port'])})",
-        )
-        marker.add_to(group)
     group.add_to(m)
 
 
@@ -398,16 +407,17 @@ def _chokepoint_group(m: Any, layers: Layers) -> None:
         )
         _Bind.to(geo, popup, f"{_safe(rec['name'])}: risk {rec['risk']:.2f}")
         geo.add_to(group)
-        label = folium.CircleMarker(
-            [_round(rec["lat"]), _round(rec["lon"])],
+        _point(
+            group,
+            rec,
+            popup,
+            f"{_safe(rec['name'])}: risk {rec['risk']:.2f}",
             radius=5,
             color="#b2182b",
             fill_color="#b2182b",
             fill_opacity=0.9,
             class_name="gs-marker gs-chokepoint",
         )
-        _Bind.to(label, popup, f"{_safe(rec['name'])}: risk {rec['risk']:.2f}")
-        label.add_to(group)
     group.add_to(m)
 
 
@@ -416,15 +426,6 @@ def _demand_group(m: Any, layers: Layers) -> None:
 
     group = folium.FeatureGroup(name=f"Demand centres ({len(layers.demand_centres)})", show=True)
     for rec in layers.demand_centres.sort_values("id").to_dict("records"):
-        marker = folium.CircleMarker(
-            [_round(rec["lat"]), _round(rec["lon"])],
-            radius=7,
-            color="#000",
-            weight=2,
-            fill_color="#ffd92f",
-            fill_opacity=0.95,
-            class_name="gs-marker gs-demand",
-        )
         popup = (
             f'<div class="gs-popup"><b>{_safe(rec["name"])}</b>'
             + _table(
@@ -438,8 +439,18 @@ def _demand_group(m: Any, layers: Layers) -> None:
             )
             + "</div>"
         )
-        _Bind.to(marker, popup, f"{_safe(rec['name'])} ({_safe(rec['country'])})")
-        marker.add_to(group)
+        _point(
+            group,
+            rec,
+            popup,
+            f"{_safe(rec['name'])} ({_safe(rec['country'])})",
+            radius=7,
+            color="#000",
+            weight=2,
+            fill_color="#ffd92f",
+            fill_opacity=0.95,
+            class_name="gs-marker gs-demand",
+        )
     group.add_to(m)
 
 
@@ -616,17 +627,9 @@ def _endpoints(m: Any, paths: pd.DataFrame, layers: Layers) -> None:
     dem = layers.demand_centres[layers.demand_centres["id"].isin(set(paths["demand_id"]))]
     group = folium.FeatureGroup(name="Mines, plants and buyers on these paths", show=True)
     for rec in fac.to_dict("records"):
-        marker = folium.CircleMarker(
-            [_round(rec["lat"]), _round(rec["lon"])],
-            radius=5,
-            color=STAGE_COLOURS.get(rec["stage"], "#555"),
-            weight=2,
-            fill_color="#fff",
-            fill_opacity=1,
-            class_name="gs-marker gs-endpoint",
-        )
-        _Bind.to(
-            marker,
+        _point(
+            group,
+            rec,
             f'<div class="gs-popup"><b>{_safe(rec["name"])}</b>'
             + _table(
                 [
@@ -638,11 +641,19 @@ def _endpoints(m: Any, paths: pd.DataFrame, layers: Layers) -> None:
             )
             + "</div>",
             _safe(rec["name"]),
+            radius=5,
+            color=STAGE_COLOURS.get(rec["stage"], "#555"),
+            weight=2,
+            fill_color="#fff",
+            fill_opacity=1,
+            class_name="gs-marker gs-endpoint",
         )
-        marker.add_to(group)
     for rec in dem.sort_values("id").to_dict("records"):
-        marker = folium.CircleMarker(
-            [_round(rec["lat"]), _round(rec["lon"])],
+        _point(
+            group,
+            rec,
+            f'<div class="gs-popup"><b>{_safe(rec["name"])}</b></div>',
+            _safe(rec["name"]),
             radius=7,
             color="#000",
             weight=2,
@@ -650,10 +661,6 @@ def _endpoints(m: Any, paths: pd.DataFrame, layers: Layers) -> None:
             fill_opacity=0.95,
             class_name="gs-marker gs-endpoint",
         )
-        _Bind.to(
-            marker, f'<div class="gs-popup"><b>{_safe(rec["name"])}</b></div>', _safe(rec["name"])
-        )
-        marker.add_to(group)
     group.add_to(m)
 
 

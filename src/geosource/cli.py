@@ -523,18 +523,14 @@ def sweep_cmd(
     import base64
     import html
     import json
-    import tomllib
 
     from tqdm import tqdm
 
     import geosource as gs
 
-    try:
-        cfg = tomllib.loads(config.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{config}: sweep config not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{config}: not valid TOML: {exc}") from None
+    from ._files import read_table
+
+    cfg = read_table(config, "sweep config")
     unknown = sorted(set(cfg) - set(_SWEEP_KEYS))
     if unknown:
         raise ValueError(

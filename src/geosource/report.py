@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -85,15 +84,10 @@ class ReportConfig:
     @classmethod
     def read(cls, path: str | Path) -> ReportConfig:
         """Read a TOML (or JSON) report config."""
+        from ._files import read_table
+
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{p}: report config not found") from None
-        try:
-            data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{p}: not a valid config: {exc}") from None
+        data = read_table(p, "report config")
         try:
             return cls.from_dict(data)
         except (TypeError, ValueError) as exc:

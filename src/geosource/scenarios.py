@@ -203,32 +203,10 @@ class Scenario:
     @classmethod
     def read(cls, path: str | Path) -> Scenario:
         """Read a scenario from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file."""
+        from ._files import read_table
+
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{p}: scenario file not found") from None
-        suffix = p.suffix.lower()
-        if suffix not in (".toml", ".yaml", ".yml", ".json"):
-            raise ValueError(
-                f"{p}: unsupported scenario file type {suffix!r}; use .toml, .yaml or .json"
-            )
-        import tomllib
-
-        import yaml
-
-        try:
-            if suffix == ".toml":
-                data = tomllib.loads(text)
-            elif suffix == ".json":
-                data = json.loads(text)
-            else:
-                data = yaml.safe_load(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-            kind = "YAML" if suffix in (".yaml", ".yml") else suffix.lstrip(".").upper()
-            raise ValueError(f"{p}: not valid {kind}: {exc}") from None
-        if not isinstance(data, Mapping):
-            raise ValueError(f"{p}: expected a table of scenario keys")
+        data = read_table(p, "scenario file")
         try:
             return cls.from_dict(data)
         except (TypeError, ValueError) as exc:

@@ -12,8 +12,6 @@ unchanged. See docs/scoring.md.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -87,17 +85,9 @@ class Weights:
     @classmethod
     def read(cls, path: str | Path) -> Weights:
         """Weights from a TOML or JSON file (a table of ``name = value``)."""
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{p}: weights file not found") from None
-        try:
-            data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{p}: not valid {p.suffix.lstrip('.').upper()}: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"{p}: expected a table of weight = value")
+        from ._files import read_table
+
+        data = read_table(path, "weights file")
         data = data.get("weights", data)
         return cls.from_dict(data)
 

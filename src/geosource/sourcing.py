@@ -502,24 +502,12 @@ class _Scorer:
     ) -> dict[str, Any]:
         p = self.p
         out: dict[str, Any] = {}
-        parts, why = [], []
-        if not plant_only:
-            if self.shares_mine.empty:
-                parts.append(p.unknown)
-                why.append(f"mining: no production figures (set to {p.unknown:g})")
-            else:
-                s = float(self.shares_mine.get(mine_c, 0.0))
-                parts.append(s)
-                why.append(f"{mine_c} {s:.0%} of mining ({self.basis_mine})")
-        if self.shares_plant.empty:
-            parts.append(p.unknown)
-            why.append(f"refining: no production figures (set to {p.unknown:g})")
-        else:
-            s = float(self.shares_plant.get(plant_c, 0.0))
-            parts.append(s)
-            why.append(f"{plant_c} {s:.0%} of refining ({self.basis_plant})")
-        out["concentration"] = float(np.mean(parts))
-        out["concentration_reason"] = "; ".join(why)
+        parts = (
+            [] if plant_only else [self._share(self.shares_mine, self.basis_mine, mine_c, "mining")]
+        )
+        parts.append(self._share(self.shares_plant, self.basis_plant, plant_c, "refining"))
+        out["concentration"] = float(np.mean([v for v, _ in parts]))
+        out["concentration_reason"] = "; ".join(why for _, why in parts)
         gov = [governance_risk(self.lay, c, p) for c in dict.fromkeys([mine_c, plant_c])]
         out["governance"] = float(np.mean([g[0] for g in gov]))
         out["governance_reason"] = "; ".join(g[1] for g in gov)
@@ -531,6 +519,13 @@ class _Scorer:
         out["export_controls"] = value
         out["export_controls_reason"] = text
         return out
+
+    def _share(self, shares: pd.Series, basis: str, country: str, stage: str) -> tuple[float, str]:
+        """A country's share of world output at a stage, or the unknown value, with why."""
+        if shares.empty:
+            return self.p.unknown, f"{stage}: no production figures (set to {self.p.unknown:g})"
+        value = float(shares.get(country, 0.0))
+        return value, f"{country} {value:.0%} of {stage} ({basis})"
 
     def _alignment(self, buyer: str, countries: tuple[str, ...]) -> tuple[float, str]:
         """The weakest link among the countries on the path."""

@@ -1,22 +1,26 @@
 """Maps in a real browser: Playwright driving Debian's chromium, no browser download.
 
-Each map is opened from disk. Requests to tile servers are answered with a blank tile (no
-network); Leaflet's own script and stylesheet are served from the npm package (the same version
-the map links to). The pages must show no console or page errors, the expected elements, working
-popups and layer toggles, and run none of the injected strings.
+Each map, the report's summary page and the sweep summary are opened from disk. Requests to
+tile servers are answered with a blank tile (no network); Leaflet's own script and stylesheet
+are served from the npm package (the same version the map links to). The pages must show no
+console or page errors, the expected elements, working popups and layer toggles, and run none
+of the injected strings: every payload is shown as text, none runs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import geosource as gs
+from geosource.cli import run
 from test_maps import poisoned
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +39,56 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+#: SYNTHETIC attack strings (tests only): the two reported payload families, then tabs, both
+#: quotes, backticks and a closing script tag. Each one calls alert with its own number.
+PAYLOADS = (
+    "x'><img\tsrc=x\tonerror=alert(1)>",
+    "<img src=x onerror=alert(2)>",
+    '"><img src=x onerror=alert(3)>',
+    "`;alert(4);`${alert(4)}",
+    "</script><script>alert(5)</script>",
+    "'\t\"><svg\tonload=alert(6)>",
+)
+
+#: Installed before any page script: every way a payload would announce itself is recorded.
+HOOKS = """
+window.__gsCalls = [];
+for (const name of ["alert", "confirm", "prompt", "print"]) {
+  window[name] = (...args) => { window.__gsCalls.push(name + "(" + args.join(",") + ")"); };
+}
+"""
+
+#: What a payload would have planted: any `on…` attribute, an <img src=x>, or markup inside
+#: the panels, layer control, tooltips and popups that hold data text.
+PLANTED = """() => Array.from(document.querySelectorAll("*")).flatMap((el) => [
+  ...Array.from(el.attributes).filter((a) => a.name.startsWith("on"))
+    .map((a) => el.tagName + "[" + a.name + "]"),
+  ...(el.matches('img[src="x"], :is(.gs-panel, .leaflet-control-layers, .leaflet-tooltip,'
+    + ' .leaflet-popup-content) :is(script, img, svg, iframe)') ? [el.outerHTML] : []),
+])"""
+
+#: Hover and click every element matching a selector (tooltips and popups enter the DOM only
+#: then), recording the text they show and anything planted while they are open.
+PROBE = """([sel, limit, planted]) => {
+  const find = eval(planted);
+  const text = [], found = [];
+  const els = Array.from(document.querySelectorAll(sel)).slice(0, limit);
+  for (const el of els) {
+    el.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+    el.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+    for (const t of document.querySelectorAll(".leaflet-tooltip, .leaflet-popup-content")) {
+      text.push(t.innerText);
+    }
+    found.push(...find());
+  }
+  return {count: els.length, text: text.join(" "), planted: found};
+}"""
+
+
+def _words(text: str) -> str:
+    """Whitespace as a browser renders it: runs of spaces, tabs and newlines are one space."""
+    return " ".join(text.split())
 
 
 def _leaflet_dir() -> Path:
@@ -69,13 +123,14 @@ def browser():
 class Page:
     """One map opened in a fresh page, with everything it logged."""
 
-    def __init__(self, browser, path: Path) -> None:
+    def __init__(self, browser, path: Path, ready: str = ".leaflet-container") -> None:
         dist = _leaflet_dir()
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.blocked: list[str] = []
         self.context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = self.context.new_page()
+        page.add_init_script(HOOKS)
         page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
@@ -103,7 +158,7 @@ class Page:
 
         page.route("**/*", route)
         page.goto(path.as_uri())
-        page.wait_for_selector(".leaflet-container")
+        page.wait_for_selector(ready)
         page.wait_for_timeout(300)
         self.page = page
 
@@ -120,8 +175,60 @@ class Page:
         )
         self.page.mouse.click(point["x"], point["y"])
 
+    def probe(self, selector: str, limit: int = 400) -> str:
+        """Open the tooltip and popup of each element; the text shown on the page and in them.
+
+        Fails if opening them planted an element with an event handler."""
+        assert self.count(selector) > 0, f"nothing matches {selector!r}"
+        got = self.page.evaluate(PROBE, [selector, limit, PLANTED])
+        assert got["planted"] == [], f"injected markup: {got['planted'][:5]}"
+        return _words(self.page.inner_text("body") + "\n" + got["text"])
+
+    def assert_no_script_ran(self) -> None:
+        """No injected script ran, no handler was planted and the page logged no error."""
+        self.page.wait_for_timeout(300)  # a broken <img src=x> fires onerror asynchronously
+        assert self.dialogs == [], f"an injected script ran: {self.dialogs}"
+        assert self.page.evaluate("window.__gsCalls") == [], "an injected script ran"
+        planted = self.page.evaluate(PLANTED)
+        assert planted == [], f"injected markup: {planted[:5]}"
+        assert self.errors == []
+
     def close(self) -> None:
         self.context.close()
+
+
+def _assert_shown(text: str, payloads=PAYLOADS) -> None:
+    """Every payload is on the page as text: escaped, not dropped."""
+    missing = [p for p in payloads if _words(p) not in text]
+    assert missing == [], f"payload text not shown: {missing}"
+
+
+def _poison_paths(paths, columns):
+    """The same results with text columns prefixed by SYNTHETIC attack strings (tests only)."""
+    p = paths.copy()
+    for i, col in enumerate(columns):
+        p[col] = [f"{PAYLOADS[(i + j) % len(PAYLOADS)]} {v}" for j, v in enumerate(p[col])]
+    return p
+
+
+def _poison_layers(layers):
+    """The same layers with names, stages, notes and sources replaced by SYNTHETIC attack
+    strings (tests only)."""
+    n = len(PAYLOADS)
+    fac = layers.facilities.copy()
+    for i, col in enumerate(("name", "operator", "source", "capacity_unit", "country")):
+        fac[col] = [f"{PAYLOADS[(i + j) % n]} {v}" for j, v in enumerate(fac[col])]
+    stages = sorted(set(fac["stage"]))
+    fac["stage"] = [f"{PAYLOADS[stages.index(s) % n]} {s}" for s in fac["stage"]]
+    chokes = layers.chokepoints.copy()
+    for i, col in enumerate(("name", "risk_rationale", "source")):
+        chokes[col] = [f"{PAYLOADS[(i + j) % n]} {v}" for j, v in enumerate(chokes[col])]
+    dem = layers.demand_centres.copy()
+    for i, col in enumerate(("name", "import_ports", "source")):
+        dem[col] = [f"{PAYLOADS[(i + j) % n]} {v}" for j, v in enumerate(dem[col])]
+    bounds = layers.boundaries.copy()
+    bounds["name"] = [f"{PAYLOADS[j % n]} {v}" for j, v in enumerate(bounds["name"])]
+    return layers.replace(facilities=fac, chokepoints=chokes, demand_centres=dem, boundaries=bounds)
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +332,184 @@ def test_demo_screenshot_is_committed():
     shot = ROOT / "docs" / "img" / "demo_map.png"
     assert shot.exists() and shot.stat().st_size < 600_000
     assert shutil.which("npm") or (ROOT / ".venv" / "leaflet").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# every HTML output, with SYNTHETIC attack strings in every text a user or a layer can set
+
+
+_REASONS = ["reasons", *(f"{c}_reason" for c in gs.exposure.COMPONENTS), "export_controls_reason"]
+
+
+@pytest.fixture(scope="module")
+def payload_maps(tmp_path_factory, G, layers):
+    """One file per map kind, drawn from SYNTHETIC attack strings (tests only)."""
+    out = tmp_path_factory.mktemp("payload_maps")
+    paths = gs.sourcing_paths(G, ["lithium", "graphite"], ["IND"], k=4, as_of="2025-06-30")
+    bad_layers = _poison_layers(layers)
+    text = ["mine", "plant", "demand", "passages", *_REASONS]
+    files = {kind: out / f"{kind}.html" for kind in ("paths", "layers", "surface")}
+    gs.map_paths(
+        _poison_paths(paths, [*text, "query", "mine_country", "plant_country"]), bad_layers
+    ).save(str(files["paths"]))
+    gs.map_layers(bad_layers, "lithium").save(str(files["layers"]))
+    grid = np.linspace(0.0, 1.0, 18 * 36).reshape(18, 36)  # SYNTHETIC band
+    surface = {
+        "bands": {" | ".join(PAYLOADS): grid},
+        "mineral": " ".join(PAYLOADS[:3]),
+        "buyer": " ".join(PAYLOADS[3:]),
+    }
+    gs.map_surface(surface, band=" | ".join(PAYLOADS)).save(str(files["surface"]))
+    after = gs.apply_scenario(G, layers, "malacca-closure").sourcing_paths(
+        ["lithium", "graphite"], ["IND"], k=4, as_of="2025-06-30"
+    )
+    for i, name in enumerate(PAYLOADS):
+        files[f"compare{i}"] = out / f"compare{i}.html"
+        gs.map_compare(_poison_paths(paths, text), _poison_paths(after, text), name=name).save(
+            str(files[f"compare{i}"])
+        )
+    return files
+
+
+@pytest.mark.parametrize(
+    ("kind", "selector"),
+    [
+        ("paths", "path.leaflet-interactive"),
+        ("layers", "path.leaflet-interactive"),
+        ("surface", "img.leaflet-image-layer"),
+    ],
+)
+def test_payloads_in_maps_never_run(browser, payload_maps, kind, selector):
+    view = Page(browser, payload_maps[kind])
+    try:
+        text = view.probe(selector, limit=1000)
+        view.assert_no_script_ran()
+        _assert_shown(text)
+    finally:
+        view.close()
+
+
+@pytest.mark.parametrize("i", range(len(PAYLOADS)))
+def test_payload_scenario_names_in_compare_maps_never_run(browser, payload_maps, i):
+    view = Page(browser, payload_maps[f"compare{i}"])
+    try:
+        text = view.probe("path.leaflet-interactive")
+        view.assert_no_script_ran()
+        _assert_shown(text)
+        name = _words(PAYLOADS[i])
+        assert f"Baseline vs {name}" in text
+        assert f"{name}: " in text, "the scenario name is shown in its lines' tooltips"
+    finally:
+        view.close()
+
+
+@pytest.fixture(scope="module")
+def payload_report(tmp_path_factory, G, layers):
+    """A report whose title and scenarios carry SYNTHETIC attack strings (tests only)."""
+    out = tmp_path_factory.mktemp("payload_report")
+    entries = []
+    for i, name in enumerate(PAYLOADS):
+        entry = out / f"scenario{i}.json"
+        description = f"SYNTHETIC test scenario {i}: {PAYLOADS[(i + 1) % len(PAYLOADS)]}"
+        entry.write_text(
+            json.dumps({"name": name, "description": description, "closed_passages": ["malacca"]}),
+            encoding="utf-8",
+        )
+        entries.append(str(entry))
+    config = {
+        "title": " ".join(PAYLOADS),
+        "buyers": ["IND"],
+        "minerals": ["lithium"],
+        "scenarios": entries,
+        "k": 2,
+    }
+    return gs.build_report(config, out / "report", G=G, layers=layers)
+
+
+def test_payloads_in_report_index_never_run(browser, payload_report):
+    view = Page(browser, payload_report, ready="h1")
+    try:
+        view.assert_no_script_ran()
+        assert view.count("script") == 0
+        text = _words(view.page.inner_text("body"))
+        _assert_shown(text)
+        assert view.page.title() == _words(" ".join(PAYLOADS))
+        root = payload_report.parent
+        for attr in ("href", "src"):
+            for ref in view.page.eval_on_selector_all(
+                f"[{attr}]", f"els => els.map(e => e.getAttribute('{attr}'))"
+            ):
+                assert (root / ref).is_file(), f"{attr}={ref!r} points at no file"
+    finally:
+        view.close()
+
+
+def test_payloads_in_report_maps_never_run(browser, payload_report):
+    index = Page(browser, payload_report, ready="h1")
+    try:
+        links = index.page.eval_on_selector_all(
+            "a[href^='maps/']",
+            "els => els.map(a => [a.getAttribute('href'), a.closest('p, h4').innerText])",
+        )
+    finally:
+        index.close()
+    scenarios = 0
+    for href, context in links:
+        view = Page(browser, payload_report.parent / href)
+        try:
+            text = view.probe("path.leaflet-interactive")
+            view.assert_no_script_ran()
+            if context.startswith("Scenario "):
+                scenarios += 1
+                i = next(i for i in range(len(PAYLOADS)) if f"test scenario {i}:" in context)
+                assert f"{_words(PAYLOADS[i])}: " in text, (href, PAYLOADS[i])
+        finally:
+            view.close()
+    assert scenarios == len(PAYLOADS)
+
+
+def _synthetic_draws(*_args, **_kwargs):
+    """A SYNTHETIC Monte Carlo result (tests only) with attack strings in every text field."""
+    import pandas as pd
+
+    n = len(PAYLOADS)
+    charted = [p.replace("\t", " ") for p in PAYLOADS]  # the chart's font has no tab glyph
+    options = pd.DataFrame(
+        {
+            "mine_country": [f"{p} AUS" for p in charted],
+            "plant_country": [f"{charted[(j + 1) % n]} CHN" for j in range(n)],
+            "p_lost": np.linspace(0.0, 0.5, n),
+            "expected_extra_km": np.linspace(0.0, 900.0, n),
+            "p95_extra_km": np.linspace(0.0, 1800.0, n),
+            "expected_exposure": np.linspace(0.2, 0.6, n),
+        }
+    )
+    summary = {
+        "mineral": "graphite",
+        "buyer": "JPN",
+        "draws": 10,
+        "combinations": 2,
+        "p_no_good_option": 0.1,
+        **{f"SYNTHETIC note {i}": p for i, p in enumerate(PAYLOADS)},
+    }
+    events = pd.DataFrame({"kind": ["closure"], "event": [PAYLOADS[0]], "probability": [0.2]})
+    combos = pd.DataFrame({"combo": [0, 1], "draws": [8, 2], "events": ["", PAYLOADS[0]]})
+    return gs.sweeps.MonteCarloResult(
+        options=options, summary=summary, events=events, combos=combos
+    )
+
+
+def test_payloads_in_sweep_summary_never_run(browser, tmp_path, monkeypatch):
+    monkeypatch.setattr(gs, "monte_carlo", _synthetic_draws)
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text('mineral = "graphite"\nto = "JPN"\nn = 10\n', encoding="utf-8")
+    out = tmp_path / "sweep"
+    assert run(["sweep", str(cfg), "-o", str(out)]) == 0
+    view = Page(browser, out / "summary.html", ready="h1")
+    try:
+        view.assert_no_script_ran()
+        assert view.count("script") == 0
+        _assert_shown(_words(view.page.inner_text("body")))
+        assert view.page.evaluate("document.querySelector('img').naturalWidth") > 0
+    finally:
+        view.close()

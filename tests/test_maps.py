@@ -127,7 +127,11 @@ def test_compare_map(G, layers):
         "rare_earths", "IND", k=None, as_of="2025-06-30"
     )
     page = gs.map_compare(base, after, name="no-feoc").get_root().render()
-    lost = (base["plant_country"].isin(["CHN"]) | base["mine_country"].isin(["CHN"])).sum()
+    feoc = {"CHN", "RUS", "IRN", "PRK"}
+    through_feoc = base["chain_countries"].map(lambda cs: bool(feoc & set(cs)))
+    assert through_feoc.any()
+    lost = (~base["chain_countries"].isin(set(after["chain_countries"]))).sum()
+    assert lost >= through_feoc.sum()
     assert page.count("gs-base gs-lost") == lost
     assert "rare_earths → IND: best option unchanged" in page
 

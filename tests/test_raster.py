@@ -78,11 +78,9 @@ def test_rescoring_and_ranks(tmp_path, paths):
     zero = gs.sample_raster(paths, _halves(tmp_path, 0.0, 0.0), name="hazard", weight=1.0)
     w = gs.Weights()
     n = sum(getattr(w, c) for c in gs.exposure.COMPONENTS)
-    merged = paths.merge(
-        zero,
-        on=["mineral", "query", "mine_country", "plant_country", "passages"],
-        suffixes=("", "_new"),
-    )
+    key = ["mineral", "query", "chain", "demand_id"]
+    merged = paths.merge(zero, on=key, suffixes=("", "_new"))
+    assert len(merged) == len(paths)
     assert np.allclose(merged["exposure_new"], merged["exposure"] * n / (n + 1))
     assert zero.attrs["extra_components"] == {"hazard": 1.0}
     for _, part in zero.groupby(["mineral", "query"]):

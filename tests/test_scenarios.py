@@ -37,14 +37,14 @@ def test_closures_remove_exactly_the_options_that_crossed(G, baseline, name):
         [_passes(before.rename(columns={"corridor": "passages"}), p) for p in sc.closed_passages],
         axis=1,
     ).any(axis=1)
-    key = ["query", "mine_id", "plant_id", "demand_id"]
+    key = ["query", "chain", "products", "demand_id"]
     kept = before[~crossed].merge(after_chains, on=key, how="left", suffixes=("", "_after"))
     assert kept["distance_km_after"].notna().all(), "an untouched chain disappeared"
     for c in ("distance_km", "exposure", "score"):
         assert (kept[c] - kept[f"{c}_after"]).abs().max() < 1e-9
     assert (kept["corridor"] == kept["corridor_after"]).all()
     # and an option (country pair and corridor) can only get better or stay: newcomers may join
-    k2 = ["mineral", "query", "mine_country", "plant_country", "passages"]
+    k2 = ["mineral", "query", "chain_countries", "passages"]
     untouched = ~pd.concat([_passes(baseline, p) for p in sc.closed_passages], axis=1).any(axis=1)
     both = baseline[untouched].merge(after, on=k2, suffixes=("", "_after"))
     assert len(both) == untouched.sum()
@@ -53,30 +53,21 @@ def test_closures_remove_exactly_the_options_that_crossed(G, baseline, name):
 
 def _all_chains(G, scenario):
     """Every scored chain (before options are collapsed), rare earths to India and Germany."""
-    import datetime as dt
-
-    from geosource.sourcing import _buyer_centres, _chains
-
     layers = G.graph["layers"]
     closed, blocked = (), frozenset()
     if scenario is not None:
         applied = gs.apply_scenario(G, None, scenario)
         layers, closed, blocked = applied.layers, applied.closed_passages, applied.closed_nodes
-    queries = [(b, *_buyer_centres(layers, b, "rare_earths")) for b in ("IND", "DEU")]
-    frame, _ = _chains(
+    return gs.chains(
         G,
-        layers,
         "rare_earths",
-        queries,
-        dt.date(2025, 6, 30),
-        gs.Weights(),
-        gs.ExposureParams(),
-        False,
-        closed,
-        blocked,
+        ["IND", "DEU"],
+        as_of="2025-06-30",
+        distinct="facilities",
+        closed_passages=closed,
+        closed_nodes=blocked,
+        layers=layers,
     )
-    frame["mine_id"] = frame["mine_id"].fillna("")
-    return frame
 
 
 def test_no_feoc_removes_every_covered_nation(G, baseline):
@@ -119,7 +110,7 @@ def test_china_ree_controls_raise_only_chinese_rare_earth_controls(G, baseline):
     after = gs.apply_scenario(G, None, "china-ree-controls-2025").sourcing_paths(
         *QUERY, k=None, as_of="2025-06-30"
     )
-    key = ["mineral", "query", "mine_country", "plant_country", "passages"]
+    key = ["mineral", "query", "chain_countries", "passages"]
     merged = baseline.merge(after, on=key, suffixes=("", "_after"))
     assert len(merged) == len(baseline) == len(after)
     changed = merged["export_controls_after"] != merged["export_controls"]

@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 from . import errors as errors
+from .chains import chains as chains
 from .countries import country_name as country_name
 from .countries import normalize_country as normalize_country
 from .exposure import ExposureParams as ExposureParams
@@ -30,7 +31,10 @@ from .maps import map_paths as map_paths
 from .maps import pareto_chart as pareto_chart
 from .maps import save_map_png as save_map_png
 from .minerals import MINERALS as MINERALS
+from .minerals import PRODUCTS as PRODUCTS
 from .minerals import normalize_mineral as normalize_mineral
+from .minerals import product_graph as product_graph
+from .minerals import tonnes_per_tonne as tonnes_per_tonne
 from .network import NetworkOptions as NetworkOptions
 from .network import graph_from_gdfs as graph_from_gdfs
 from .network import graph_from_layers as graph_from_layers
@@ -66,6 +70,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LAYER_KINDS",
     "MINERALS",
+    "PRODUCTS",
     "Allocation",
     "ExposureParams",
     "Layers",
@@ -80,6 +85,7 @@ __all__ = [
     "alternative_routes",
     "apply_scenario",
     "build_report",
+    "chains",
     "compare",
     "country_name",
     "errors",
@@ -105,6 +111,7 @@ __all__ = [
     "opportunity_surface",
     "pareto_chart",
     "pareto_front",
+    "product_graph",
     "read_layer",
     "route_matrix",
     "routes_to_gdf",
@@ -115,6 +122,7 @@ __all__ = [
     "sourcing_paths",
     "supply_concentration",
     "sweep",
+    "tonnes_per_tonne",
     "validate_layer",
     "write_layer",
 ]

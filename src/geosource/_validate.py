@@ -8,6 +8,7 @@ the cross-field checks (lat/lon swaps, points outside their country, dangling re
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import logging
 import math
 import warnings
@@ -24,7 +25,7 @@ import shapely
 from ._schemas import DTYPES, SPECS, FieldSpec, LayerSpec, pandera_schema
 from .countries import country_name, normalize_country
 from .errors import LayerError, Problem, ReprojectedWarning
-from .minerals import MINERALS, normalize_mineral
+from .minerals import EXTERNAL_INPUTS, MINERALS, PRODUCTS, normalize_mineral
 
 log = logging.getLogger(__name__)
 
@@ -723,6 +724,8 @@ def _cross_checks(
                         "name the unit of the capacity figure",
                     )
                 )
+    if spec.kind == "facilities":
+        problems.extend(_product_checks(out, file, failed))
     if spec.kind == "production":
         keys = ["mineral", "stage", "country", "year", "unit"]
         if set(keys) <= set(out.columns):
@@ -739,6 +742,55 @@ def _cross_checks(
                 )
     if spec.kind == "export_controls":
         problems.extend(_export_control_checks(out, file))
+    return problems
+
+
+def _product_checks(out: pd.DataFrame, file: str, failed: set[tuple[int, str]]) -> list[Problem]:
+    """Inputs and outputs name products of the row's mineral; capacity counts an output."""
+    problems: list[Problem] = []
+    if "mineral" not in out.columns:
+        return problems
+    for i in range(len(out)):
+        mid = out["mineral"].iloc[i]
+        if _is_missing(mid):
+            continue
+        own = sorted(p.id for p in PRODUCTS.values() if p.mineral == mid)
+        outputs: list[str] = []
+        inputs: list[str] = []
+        for name, allowed in (("outputs", own), ("inputs", [*own, *sorted(EXTERNAL_INPUTS)])):
+            if name not in out.columns or (i, name) in failed:
+                continue
+            value = out[name].iloc[i]
+            items = [] if _is_missing(value) else str(value).split(";")
+            if name == "outputs":
+                outputs = items
+            else:
+                inputs = items
+            for item in items:
+                if item not in allowed:
+                    close = difflib.get_close_matches(item, allowed, n=1, cutoff=0.6)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    problems.append(
+                        Problem(
+                            file,
+                            i + 1,
+                            name,
+                            f"{item!r} is not a product of {mid}{hint}",
+                            "use one of: " + ", ".join(allowed),
+                        )
+                    )
+        cap = out["capacity_product"].iloc[i] if "capacity_product" in out.columns else None
+        if not _is_missing(cap) and outputs and cap not in [*outputs, *inputs]:
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "capacity_product",
+                    f"{cap!r} is not among the row's inputs or outputs",
+                    "name the product the capacity figure counts: one of "
+                    + ", ".join([*outputs, *inputs]),
+                )
+            )
     return problems
 
 

@@ -585,12 +585,12 @@ def sweep_cmd(
         f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in result.summary.items()
     )
     (output / "summary.html").write_text(
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Monte Carlo</title>"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Monte Carlo</title>'
         "<style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:2px 8px;"
         "border-bottom:1px solid #ddd;text-align:left}</style></head><body>"
         f"<h1>Disruption draws: {html.escape(str(result.summary['mineral']))} → "
         f"{html.escape(str(result.summary['buyer']))}</h1><ul>{summary}</ul>"
-        f"<img alt='loss probability per option' src='data:image/png;base64,{image}'>"
+        f'<img alt="loss probability per option" src="data:image/png;base64,{image}">'
         "<table><tr><th>source</th><th>processing</th><th>P(lost)</th><th>E[extra km]</th>"
         f"<th>p95 extra km</th><th>E[exposure]</th></tr>{rows}</table></body></html>\n",
         encoding="utf-8",

@@ -22,9 +22,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .chains import as_date, build_chains, buyer_centres, layers_of, statuses
 from .exposure import ExposureParams
 from .layers import Layers
-from .minerals import normalize_mineral
+from .minerals import normalize_mineral, normalize_product
 
 __all__ = [
     "REFERENCE_UNITS",
@@ -314,13 +315,12 @@ def allocate(
     """
     from .scenarios import apply_scenario
     from .scoring import Weights
-    from .sourcing import _as_date, _buyer_centres, _chains, _layers_of
 
     if not (isinstance(demand_t, int | float) and math.isfinite(demand_t) and demand_t > 0):
         raise ValueError(f"demand_t must be a positive number of tonnes, got {demand_t!r}")
     if max_country_share is not None and not 0 < max_country_share <= 1:
         raise ValueError(f"max_country_share must be in (0, 1], got {max_country_share}")
-    lay = _layers_of(G, layers)
+    lay = layers_of(G, layers)
     closed: tuple[str, ...] = ()
     blocked: frozenset[Any] = frozenset()
     w = weights if isinstance(weights, Weights) else Weights.from_dict(weights or {})
@@ -331,11 +331,21 @@ def allocate(
             w = applied.weights
         as_of = as_of if as_of is not None else applied.as_of
     mid = normalize_mineral(mineral)
-    day = _as_date(as_of)
+    day = as_date(as_of)
     p = params or ExposureParams()
-    buyer, centres = _buyer_centres(lay, to, mid)
-    frame, _ = _chains(
-        G, lay, mid, [(to, buyer, centres)], day, w, p, include_development, closed, blocked
+    buyer, centres = buyer_centres(lay, to, mid)
+    frame, _ = build_chains(
+        G,
+        lay,
+        mid,
+        normalize_product(mid, None),
+        [(to, buyer, centres)],
+        day,
+        w,
+        p,
+        statuses(include_development),
+        closed=closed,
+        blocked=blocked,
     )
     caps = capacity_in_reference_units(lay, mid).set_index("id")
     used = set(frame["plant_id"]) | set(frame["mine_id"].dropna())

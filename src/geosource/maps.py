@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._slug import slug
 from .exposure import COMPONENTS, country_shares
 from .layers import Layers
 from .minerals import MINERALS, normalize_mineral
@@ -203,7 +204,7 @@ def _legend_gradient(title: str, colormap: Any, lo: str, hi: str, html_id: str) 
         for t in np.linspace(0, 1, 7)
     )
     return (
-        f'<div id="{html_id}"><b>{_safe(title)}</b><div class="gs-bar" '
+        f'<div id="{_safe(html_id)}"><b>{_safe(title)}</b><div class="gs-bar" '
         f'style="background:linear-gradient(to right,{stops})"></div>'
         f'<span>{_safe(lo)}</span><span style="float:right">{_safe(hi)}</span></div>'
     )
@@ -298,7 +299,7 @@ def _facility_groups(m: Any, layers: Layers, mid: str | None) -> None:
         fac = fac[fac["mineral"] == mid]
     for (mineral, stage), part in fac.groupby(["mineral", "stage"], sort=True):
         group = folium.FeatureGroup(
-            name=f"{MINERALS[str(mineral)].name}: {stage} ({len(part)})", show=True
+            name=_safe(f"{MINERALS[str(mineral)].name}: {stage} ({len(part)})"), show=True
         )
         for rec in part.sort_values("id").to_dict("records"):
             cap = rec.get("capacity")
@@ -345,7 +346,7 @@ def _facility_groups(m: Any, layers: Layers, mid: str | None) -> None:
                 weight=1.5,
                 fill_color=MINERAL_COLOURS.get(str(mineral), "#555"),
                 fill_opacity=0.85,
-                class_name=f"gs-marker gs-facility gs-{stage}",
+                class_name=f"gs-marker gs-facility gs-{slug(str(stage))}",
             )
         group.add_to(m)
 
@@ -681,7 +682,7 @@ def map_compare(
     from .scenarios import compare
 
     diff = compare(baseline, scenario, name=name)
-    key = ["mineral", "query", "mine_country", "plant_country"]
+    key = ["mineral", "query", "chain_countries"]
     status = {tuple(r[k] for k in key): r["status"] for r in diff.to_dict("records")}
     verdicts = list(diff.attrs["verdicts"].values())
     as_of = ", ".join(sorted(set(scenario["as_of"]) | set(baseline["as_of"])))
@@ -702,8 +703,7 @@ def map_compare(
             _Bind.to(
                 line,
                 _path_popup(rec),
-                ("LOST: " if lost else "baseline: ")
-                + f"{_safe(rec['mine_country'])} → {_safe(rec['plant_country'])}",
+                ("LOST: " if lost else "baseline: ") + _safe(" → ".join(rec["chain_countries"])),
             )
             line.add_to(base_group)
         base_group.add_to(m)
@@ -720,8 +720,8 @@ def map_compare(
             _Bind.to(
                 line,
                 _path_popup(rec),
-                ("NEW: " if new else f"{name}: ")
-                + f"{_safe(rec['mine_country'])} → {_safe(rec['plant_country'])}",
+                ("NEW: " if new else f"{_safe(name)}: ")
+                + _safe(" → ".join(rec["chain_countries"])),
             )
             line.add_to(scen_group)
         scen_group.add_to(m)

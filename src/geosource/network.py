@@ -453,7 +453,8 @@ def graph_from_layers(
     }
     for i, (a, ca, xa, ya, sa, ma) in enumerate(sites):
         for b, cb, xb, yb, sb, mb in sites[i + 1 :]:
-            if (sa, sb) not in next_stage and (sb, sa) not in next_stage:
+            facilities_pair = sa != "demand" and sb != "demand"
+            if not facilities_pair and (sa, sb) not in next_stage and (sb, sa) not in next_stage:
                 continue
             if ma is not None and mb is not None and ma != mb:
                 continue

@@ -124,7 +124,7 @@ def sample_raster(
     """
     import rasterio
 
-    from .scoring import EARTH_CIRCUMFERENCE_KM, Weights
+    from .scoring import Weights, pareto_by_group, score
 
     if stat not in _STATS:
         raise ValueError(f"stat must be one of {', '.join(_STATS)}, got {stat!r}")
@@ -171,11 +171,14 @@ def sample_raster(
     base = out[list(COMPONENTS)].to_numpy(dtype=float) @ comp_w
     extra_sum = sum(out[c].to_numpy(dtype=float) * wt for c, wt in extra.items())
     out["exposure"] = (base + extra_sum) / (comp_w.sum() + sum(extra.values()))
-    dn = np.minimum(1.0, out["distance_km"].to_numpy(dtype=float) / EARTH_CIRCUMFERENCE_KM)
-    out["score"] = (w.distance * dn + w.exposure * out["exposure"]) / (w.distance + w.exposure)
-    keys = ["mineral", "query", "score", "distance_km"]
+    dist = "tkm_per_t" if "tkm_per_t" in out.columns else "distance_km"
+    out["score"] = score(out[dist], out["exposure"], w).to_numpy()
+    keys = ["mineral", "query", "score", dist]
     out = out.sort_values(keys, kind="mergesort").reset_index(drop=True)
     out["rank"] = out.groupby(["mineral", "query"], sort=False).cumcount() + 1
+    if "pareto" in out.columns:
+        group = out["mineral"].astype(str) + "|" + out["query"].astype(str)
+        out["pareto"] = pareto_by_group(out.assign(_g=group), "_g", dist, "exposure")
     out.attrs = {**paths.attrs, "extra_components": extra}
     return out
 
@@ -229,6 +232,7 @@ def opportunity_surface(
     from scipy.sparse.csgraph import dijkstra
     from scipy.spatial import cKDTree
 
+    from .chains import as_date, buyer_centres
     from .exposure import (
         control_exposure,
         country_shares,
@@ -238,8 +242,7 @@ def opportunity_surface(
     )
     from .minerals import normalize_mineral
     from .routing import DEFAULT_MODES, _engine
-    from .scoring import EARTH_CIRCUMFERENCE_KM, Weights
-    from .sourcing import _as_date, _buyer_centres
+    from .scoring import Weights, distance_norm
 
     if not 0.01 <= resolution_deg <= 5:
         raise ValueError(f"resolution_deg must be between 0.01 and 5, got {resolution_deg}")
@@ -247,7 +250,7 @@ def opportunity_surface(
     mid = normalize_mineral(mineral)
     w = weights if isinstance(weights, Weights) else Weights.from_dict(weights or {})
     p = ExposureParams()
-    buyer, centres = _buyer_centres(lay, to, mid)
+    buyer, centres = buyer_centres(lay, to, mid)
     width, height = round(360 / resolution_deg), round(180 / resolution_deg)
     transform = Affine(resolution_deg, 0.0, -180.0, 0.0, -(resolution_deg), 90.0)
     bounds = lay.boundaries.sort_values("iso3").reset_index(drop=True)
@@ -288,7 +291,7 @@ def opportunity_surface(
 
     # per-country components of a mine in that country
     shares, _ = country_shares(lay, mid, "mining")
-    measures = measures_in_force(lay, _as_date(as_of))
+    measures = measures_in_force(lay, as_date(as_of))
     comp = np.zeros((len(codes) + 1, 4))
     for i, iso3 in enumerate(codes, start=1):
         conc = float(shares.get(iso3, 0.0)) if not shares.empty else p.unknown
@@ -302,7 +305,7 @@ def opportunity_surface(
     exposure = (cc @ weights_c + w.chokepoints * chokepoint_mean) / (
         weights_c.sum() + w.chokepoints
     )
-    dn = np.minimum(1.0, total_km / EARTH_CIRCUMFERENCE_KM)
+    dn = distance_norm(total_km)
     score = (w.distance * dn + w.exposure * exposure) / (w.distance + w.exposure)
 
     bands: dict[str, np.ndarray] = {}

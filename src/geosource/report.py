@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from ._slug import slug
 from .layers import Layers, bundled_layers_dir
 from .minerals import MINERALS, normalize_mineral
 from .scoring import Weights
@@ -98,8 +99,30 @@ class ReportConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
 
-def _slug(*parts: str) -> str:
-    return "_".join(p.replace("-", "_").replace(" ", "_") for p in parts if p)
+def _stem(*parts: str) -> str:
+    """A file-name stem for these parts joined by ``_``: ``[a-z0-9_-]`` only, at most 60
+    characters, and different for every different joined text (see ``geosource._slug``)."""
+    return slug("_".join(parts))
+
+
+def _href(path: str) -> str:
+    """A relative link, escaped for a double-quoted HTML attribute."""
+    return html.escape(path, quote=True)
+
+
+def _check_scenario_names(entries: tuple[str, ...], names: list[str]) -> None:
+    """Scenario files are named after their scenario: two entries may not share a name."""
+    first: dict[str, str] = {}
+    clashes = []
+    for entry, name in zip(entries, names, strict=True):
+        seen = first.setdefault(name, entry)
+        if seen != entry:
+            clashes.append(f"{seen!r} and {entry!r} are both named {name!r}")
+    if clashes:
+        raise ValueError(
+            f"scenarios {'; '.join(clashes)}. The report names its maps and tables after each "
+            "scenario: give every scenario file its own `name`."
+        )
 
 
 def _sha256(path: Path) -> str:
@@ -135,6 +158,7 @@ def build_report(
     else:
         cfg = ReportConfig.from_dict(config)
     scenarios = [get_scenario(s) for s in cfg.scenarios]
+    _check_scenario_names(cfg.scenarios, [sc.name for sc in scenarios])
     lay = layers if layers is not None else load_layers()
     G = G if G is not None else graph_from_layers(lay)
     w = Weights.from_dict(cfg.weights)
@@ -165,7 +189,7 @@ def build_report(
             conc = supply_concentration(lay, mineral, "mining")
             conc_r = supply_concentration(lay, mineral, "refining")
             day_html.append(
-                f"<h3>{html.escape(MINERALS[mineral].name)}</h3><p class=conc>"
+                f'<h3>{html.escape(MINERALS[mineral].name)}</h3><p class="conc">'
                 + _conc_line("mining", conc)
                 + "<br>"
                 + _conc_line("refining", conc_r)
@@ -177,7 +201,7 @@ def build_report(
                 if part.empty:
                     day_html.append(f"<p>{html.escape(buyer)}: no feasible option.</p>")
                     continue
-                stem = _slug(mineral, buyer, day)
+                stem = _stem(mineral, buyer, day)
                 map_file = root / "maps" / f"{stem}.html"
                 map_paths(part, lay).save(str(map_file))
                 chart = root / "charts" / f"{stem}_pareto.png"
@@ -204,7 +228,8 @@ def build_report(
                 )
                 base = full[full["mineral"] == mineral]
                 diff = compare(base, after, name=sc.name)
-                stem = _slug(mineral, sc.name, day)
+                # own prefix: a scenario named like a buyer never overwrites the buyer's map
+                stem = _stem("scenario", mineral, day, sc.name)
                 cmp_file = root / "maps" / f"{stem}.html"
                 map_compare(
                     base[base["rank"] <= cfg.k], after[after["rank"] <= cfg.k], name=sc.name
@@ -215,10 +240,12 @@ def build_report(
                 lines = "".join(
                     f"<li>{html.escape(v)}</li>" for v in diff.attrs["verdicts"].values()
                 )
+                map_href = _href(f"maps/{cmp_file.name}")
+                table_href = _href(f"tables/{diff_file.name}")
                 day_html.append(
                     f"<p><b>Scenario {html.escape(sc.name)}</b> — "
-                    f"{html.escape(sc.description)} (<a href='maps/{cmp_file.name}'>map</a>, "
-                    f"<a href='tables/{diff_file.name}'>table</a>)</p><ul>{lines}</ul>"
+                    f'{html.escape(sc.description)} (<a href="{map_href}">map</a>, '
+                    f'<a href="{table_href}">table</a>)</p><ul>{lines}</ul>'
                 )
         sections.append("\n".join(day_html))
 
@@ -322,9 +349,9 @@ def _options_table(
     )
     return (
         f"<h4>→ {html.escape(buyer)} <small>(best {len(part)} of {n_all} options; "
-        f"<a href='{map_href}'>map</a>)</small></h4><table><tr>{head}</tr>"
+        f'<a href="{_href(map_href)}">map</a>)</small></h4><table><tr>{head}</tr>'
         + "".join(rows)
-        + f"</table><img src='{chart_href}' alt='Pareto chart' width=480>"
+        + f'</table><img src="{_href(chart_href)}" alt="Pareto chart" width="480">'
     )
 
 
@@ -337,15 +364,16 @@ def _page(cfg: ReportConfig, sections: list[str]) -> str:
     )
     weights = Weights.from_dict(cfg.weights)
     return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(cfg.title)}</title><style>{style}</style></head><body>"
         f"<h1>{html.escape(cfg.title)}</h1>"
         f"<p>Buyers: {html.escape(', '.join(cfg.buyers))}. Minerals: "
         f"{html.escape(', '.join(cfg.minerals))}. Dates: {html.escape(', '.join(cfg.as_of))}. "
         f"Weights: {html.escape(weights.describe())}. Lower scores are better; "
-        "see docs/scoring.md for every formula. Tables: <a href='tables/options.csv'>CSV</a>, "
-        "<a href='tables/options.gpkg'>GeoPackage</a>; "
-        "<a href='manifest.json'>manifest</a>.</p>"
+        "see docs/scoring.md for every formula. "
+        'Tables: <a href="tables/options.csv">CSV</a>, '
+        '<a href="tables/options.gpkg">GeoPackage</a>; '
+        '<a href="manifest.json">manifest</a>.</p>'
         + "\n".join(sections)
         + "<hr><p><small>Sources: bundled geosource layers (USGS MCS 2025, World Bank WGI, "
         "MOFCOM announcements, EIA, UNCTAD, Natural Earth, searoute/MARNET); every row is "

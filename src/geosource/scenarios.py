@@ -484,7 +484,7 @@ def apply_scenario(
 # ---------------------------------------------------------------------------------------------
 # comparing
 
-_OPTION = ["mineral", "query", "mine_country", "plant_country"]
+_OPTION = ["mineral", "query", "chain_countries"]
 
 
 def compare(
@@ -492,8 +492,8 @@ def compare(
 ) -> pd.DataFrame:
     """What changed between a baseline and a scenario run of :func:`sourcing_paths`.
 
-    Options are matched as a buyer sees them: mineral, query, source country and processing
-    country (the corridor is what a closure changes). Each side is first reduced to its best
+    Options are matched as a buyer sees them: mineral, query and the countries of every stage of
+    the chain (the corridor is what a closure changes). Each side is first reduced to its best
     option per key. Each row says whether an option was ``lost`` (no route left between those
     countries), is ``new``, ``changed`` (distance or exposure; with deltas and the reason) or
     ``unchanged``. Compare runs made with ``k=None``: with a cut-off, an option that merely falls
@@ -565,7 +565,7 @@ def compare(
     merged["verdict"] = [
         dict(lines)[(m, q)] for m, q in zip(merged["mineral"], merged["query"], strict=True)
     ]
-    order = ["mineral", "query", "rank_base", "rank_scenario", "mine_country", "plant_country"]
+    order = ["mineral", "query", "rank_base", "rank_scenario"]
     merged = merged.sort_values(order, na_position="last", kind="mergesort")
     merged = merged.reset_index(drop=True)
     merged.attrs = {"verdicts": verdicts, "scenario": name}
@@ -580,16 +580,13 @@ def _verdict(mineral: str, query: str, part: pd.DataFrame) -> str:
         return head + "no option left"
     if base.empty:
         return head + "no baseline option"
-    same_best = (base.iloc[0]["mine_country"], base.iloc[0]["plant_country"]) == (
-        scen.iloc[0]["mine_country"],
-        scen.iloc[0]["plant_country"],
-    )
+    same_best = base.iloc[0]["chain_countries"] == scen.iloc[0]["chain_countries"]
     if same_best:
         bits = ["best option unchanged"]
     else:
         new = scen.iloc[0]
         bits = [
-            f"new best option: {new['mine_country']} → {new['plant_country']} "
+            f"new best option: {' → '.join(new['chain_countries'])} "
             f"({new['distance_km_scenario']:,.0f} km)"
         ]
     lost = int((part["status"] == "lost").sum())

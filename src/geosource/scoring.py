@@ -3,7 +3,8 @@
 Lower is better everywhere: a score of 0 would be a zero-length path with no exposure.
 
     exposure = Σ_c w_c · component_c / Σ_c w_c                (each component in [0, 1])
-    distance_norm = min(1, distance_km / 40,075 km)            (one Earth circumference)
+    distance_norm = d / (d + 40,075 km)                        (d: tonne-km per tonne delivered;
+                                                                half at one Earth circumference)
     score = (w_distance · distance_norm + w_exposure · exposure) / (w_distance + w_exposure)
 
 Scaling every weight by the same positive number leaves every score, and so the ranking,
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .exposure import COMPONENTS
@@ -25,7 +27,9 @@ from .exposure import COMPONENTS
 __all__ = [
     "EARTH_CIRCUMFERENCE_KM",
     "Weights",
+    "distance_norm",
     "exposure_score",
+    "pareto_by_group",
     "pareto_front",
     "rank_options",
     "score",
@@ -106,9 +110,24 @@ def exposure_score(components: pd.DataFrame, weights: Weights) -> pd.Series:
     return pd.Series(values @ w / w.sum(), index=components.index, name="exposure")
 
 
+def distance_norm(distance: npt.ArrayLike) -> np.ndarray:
+    """``d / (d + 40,075)``: 0 at home, 0.5 at one Earth circumference, below 1 however far;
+    strictly increasing, so a longer haul never scores better.
+
+    Examples
+    --------
+    >>> distance_norm([0.0, EARTH_CIRCUMFERENCE_KM]).tolist()
+    [0.0, 0.5]
+    """
+    d = np.asarray(distance, dtype=float)
+    out: np.ndarray = d / (d + EARTH_CIRCUMFERENCE_KM)
+    return out
+
+
 def score(distance_km: pd.Series, exposure: pd.Series, weights: Weights) -> pd.Series:
-    """The combined score in [0, 1] (lower is better)."""
-    dn = np.minimum(1.0, distance_km.to_numpy(dtype=float) / EARTH_CIRCUMFERENCE_KM)
+    """The combined score in [0, 1] (lower is better). ``distance_km`` is the distance term:
+    sourcing passes tonne-kilometres per tonne of final product."""
+    dn = distance_norm(distance_km.to_numpy(dtype=float))
     total = weights.distance + weights.exposure
     s = (weights.distance * dn + weights.exposure * exposure.to_numpy(dtype=float)) / total
     return pd.Series(s, index=distance_km.index, name="score")
@@ -137,6 +156,37 @@ def pareto_front(frame: pd.DataFrame, x: str = "distance_km", y: str = "exposure
         elif xs[i] == last_x and ys[i] == last_y:
             efficient[i] = True  # an exact tie with an efficient row is efficient too
     return pd.Series(efficient, index=frame.index, name="pareto")
+
+
+def pareto_by_group(frame: pd.DataFrame, group: str, x: str, y: str) -> np.ndarray:
+    """:func:`pareto_front` within each value of ``group``, for all groups at once.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"q": ["a", "a", "b"], "d": [1, 2, 5], "e": [0.5, 0.1, 0.9]})
+    >>> pareto_by_group(f, "q", "d", "e").tolist()
+    [True, True, True]
+    """
+    order = np.lexsort(
+        (frame[y].to_numpy(dtype=float), frame[x].to_numpy(dtype=float), frame[group].to_numpy())
+    )
+    q = frame[group].to_numpy()[order]
+    xs = frame[x].to_numpy(dtype=float)[order]
+    ys = frame[y].to_numpy(dtype=float)[order]
+    efficient = np.zeros(len(order), dtype=bool)
+    best_y, last = np.inf, None
+    prev_q: object = None
+    for i in range(len(order)):
+        if i == 0 or q[i] != prev_q:
+            best_y, last, prev_q = np.inf, None, q[i]
+        if ys[i] < best_y:
+            efficient[i] = True
+            best_y, last = ys[i], (xs[i], ys[i])
+        elif last == (xs[i], ys[i]):
+            efficient[i] = True
+    out = np.zeros(len(order), dtype=bool)
+    out[order] = efficient
+    return out
 
 
 def rank_options(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,43 +1,40 @@
-"""Sourcing paths: every feasible supply option for a mineral and a buyer, scored and ranked.
+"""Sourcing paths: every feasible supply chain of a product for a buyer, scored and ranked.
 
-An option is a chain mine → processing plant → demand centre (or, for by-product minerals and
-recycled material, plant → demand centre), with the land, sea and air legs between. All legs come
-from a few batch route matrices, not from per-chain searches. Options that differ only in which
-mine or plant of the same country they use, on the same corridor, are one *option*: the best
-chain stands for it.
+A chain runs from a source (mine, recycler, or by-product plant) through each processing step to a
+facility that makes the product the buyer asks for, then to the buyer's demand centre
+(:mod:`geosource.chains` builds them). Options are distinct by the countries of every stage and
+the corridor (``distinct="countries"``: the best chain stands for the others, and ``chains`` says
+how many), or every chain of distinct facilities is its own option (``distinct="facilities"``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import networkx as nx
-import numpy as np
 import pandas as pd
 import shapely
 
-from .countries import normalize_country
-from .errors import NoRouteError
-from .exposure import (
-    COMPONENTS,
-    ExposureParams,
-    chokepoint_exposure,
-    control_exposure,
-    country_shares,
-    governance_risk,
-    measures_in_force,
-    relation,
+from .chains import (
+    ChainContext,
+    Distinct,
+    Links,
+    as_date,
+    build_chains,
+    buyer_centres,
+    layers_of,
+    statuses,
 )
+from .exposure import COMPONENTS, ExposureParams
 from .layers import Layers
-from .minerals import MINERALS, normalize_mineral
+from .minerals import normalize_mineral, normalize_product
 from .network import node_id
-from .routing import route_matrix
-from .scoring import Weights, exposure_score, score
+from .scoring import Weights, pareto_by_group
 
 __all__ = ["OPTION_COLUMNS", "sourcing_paths"]
 
@@ -48,7 +45,18 @@ OPTION_COLUMNS: tuple[str, ...] = (
     "query",
     "rank",
     "mineral",
+    "product",
     "buyer",
+    "chain",
+    "chain_countries",
+    "owner_countries",
+    "products",
+    "link",
+    "status",
+    "source",
+    "source_id",
+    "source_country",
+    "source_stage",
     "mine",
     "mine_id",
     "mine_country",
@@ -59,10 +67,14 @@ OPTION_COLUMNS: tuple[str, ...] = (
     "demand",
     "demand_id",
     "distance_km",
+    "tkm_per_t",
+    "tonnes_per_t",
+    "leg_km",
     "sea_km",
     "land_km",
     "air_km",
     "passages",
+    "capacity_t",
     "exposure",
     *COMPONENTS,
     "score",
@@ -74,55 +86,6 @@ OPTION_COLUMNS: tuple[str, ...] = (
     "geometry",
 )
 
-_ADVANCED = ("construction", "development")
-
-
-def _layers_of(G: nx.MultiDiGraph, layers: Layers | None) -> Layers:
-    if layers is not None:
-        return layers
-    found = G.graph.get("layers")
-    if found is None:
-        raise ValueError("the graph carries no layers; pass layers= (from gs.load_layers())")
-    return found  # type: ignore[no-any-return]
-
-
-def _buyer_centres(layers: Layers, to: str, mineral: str) -> tuple[str, pd.DataFrame]:
-    dem = layers.demand_centres
-    if to in set(dem["id"]):
-        rows = dem[dem["id"] == to]
-        return str(rows["country"].iloc[0]), rows
-    try:
-        iso3 = normalize_country(to)
-    except ValueError as exc:
-        raise ValueError(
-            f"{exc} `to` takes a country (name, alpha-2 or alpha-3) or a demand-centre id "
-            f"({', '.join(sorted(dem['id'])[:5])}, ...)"
-        ) from None
-    rows = dem[dem["country"] == iso3]
-    if rows.empty:
-        have = ", ".join(sorted(dem["country"].unique()))
-        raise ValueError(
-            f"no demand centre in {iso3}; countries with demand centres: {have}. "
-            "Add your own with gs.read_layer(..., 'demand_centres')."
-        )
-    wants = rows["minerals"].fillna("all").map(lambda m: m == "all" or mineral in str(m).split(";"))
-    if wants.any():
-        rows = rows[wants]
-    return iso3, rows
-
-
-def _as_date(as_of: dt.date | str | None) -> dt.date:
-    if as_of is None:
-        return dt.date.today()
-    if isinstance(as_of, dt.datetime):
-        return as_of.date()
-    if isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(str(as_of))
-    except ValueError:
-        raise ValueError(f"as_of {as_of!r} is not a date of the form YYYY-MM-DD") from None
-
 
 def sourcing_paths(
     G: nx.MultiDiGraph,
@@ -130,15 +93,18 @@ def sourcing_paths(
     to: str | Iterable[str],
     k: int | None = 5,
     *,
+    product: str | None = None,
     as_of: dt.date | str | None = None,
     weights: Weights | dict[str, float] | None = None,
     params: ExposureParams | None = None,
-    include_development: bool = False,
+    include_development: bool | Iterable[str] = False,
+    links: Links = "compatible",
+    distinct: Distinct = "countries",
     closed_passages: Iterable[str] = (),
     closed_nodes: Iterable[Any] = (),
     layers: Layers | None = None,
 ) -> gpd.GeoDataFrame:
-    """Ranked supply options of a mineral for a buyer, each explaining itself.
+    """Ranked supply chains of a mineral's product for a buyer, each explaining itself.
 
     Parameters
     ----------
@@ -153,15 +119,27 @@ def sourcing_paths(
         mineral × buyer is ranked on its own and named in the ``query`` column.
     k
         How many distinct options to return per mineral and buyer (``None``: all).
+    product
+        The product the buyer asks for (a product id of :data:`geosource.PRODUCTS`, e.g.
+        ``"ndfeb_magnet"``, ``"high_purity_gallium"``, or ``"lithium_chemicals"``). Default:
+        the mineral's usual traded refined product (lithium carbonate or hydroxide, separated
+        rare-earth oxides, anode material, primary gallium, refined germanium).
     as_of
-        Date for export controls (default: today). The same query on different dates differs
-        exactly as the export-control layer says.
+        Date for export controls (default: today).
     weights
         :class:`~geosource.scoring.Weights` or a dict of them (unknown keys rejected).
     params
         :class:`~geosource.exposure.ExposureParams` (alignment values, measure severities).
     include_development
-        Also consider mines and plants under construction or in development.
+        ``True`` adds facilities under construction or in development; a list of statuses
+        (``["construction", "development", "deposit"]``) adds exactly those.
+    links
+        ``"compatible"`` (default): any leg whose product the upstream facility makes and the
+        downstream one takes; ``"documented"``: only documented supply links (``feeds``). Each
+        leg's ``link`` says which it is.
+    distinct
+        ``"countries"`` (default): one option per country of every stage and corridor, the best
+        chain standing for the others; ``"facilities"``: every chain of distinct facilities.
     closed_passages, closed_nodes
         Closures answered by the routing engine's masks (no graph rebuild).
     layers
@@ -170,9 +148,14 @@ def sourcing_paths(
     Returns
     -------
     GeoDataFrame
-        One row per option (columns in :data:`OPTION_COLUMNS`), best first within each query;
-        ``pareto`` marks the options no other option of the same query beats on both distance
-        and exposure. ``attrs`` holds the weights, parameters, date, and option counts.
+        One row per option (columns in :data:`OPTION_COLUMNS`), best first within each query.
+        ``chain`` lists the facility ids from source to final plant, ``products`` the product
+        moved on each leg (the last to the buyer), ``tonnes_per_t`` the tonnes moved on each leg
+        per tonne of final product and ``tkm_per_t`` their tonne-kilometres; ``capacity_t`` is
+        the chain's bottleneck capacity in tonnes of the final product a year (``NaN`` when no
+        facility's capacity is known). ``pareto`` marks the options no other option of the same
+        query beats on both ``tkm_per_t`` and exposure. ``attrs`` holds the weights,
+        parameters, date, and how many chains each query had.
 
     Examples
     --------
@@ -184,35 +167,53 @@ def sourcing_paths(
     >>> bool(((paths["exposure"] >= 0) & (paths["exposure"] <= 1)).all())
     True
     """
-    lay = _layers_of(G, layers)
-    day = _as_date(as_of)
+    lay = layers_of(G, layers)
+    day = as_date(as_of)
     w = weights if isinstance(weights, Weights) else Weights.from_dict(weights or {})
     p = params or ExposureParams()
-    if k is not None and k < 1:
-        raise ValueError(f"k must be a positive number of options or None, got {k}")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise ValueError(f"k must be a positive number of options or None, got {k!r}")
     minerals = [mineral] if isinstance(mineral, str) else list(mineral)
     buyers = [to] if isinstance(to, str) else list(to)
     if not minerals or not buyers:
         raise ValueError("give at least one mineral and one buyer")
+    allowed = statuses(include_development)
     closed = tuple(sorted(set(closed_passages)))
     blocked = frozenset(closed_nodes)
     parts = []
     counts: dict[str, dict[str, int]] = {}
+    chain_counts: dict[str, dict[str, int]] = {}
     for m in minerals:
         mid = normalize_mineral(m)
-        queries = [(b, *_buyer_centres(lay, b, mid)) for b in buyers]
-        chains, context = _chains(
-            G, lay, mid, queries, day, w, p, include_development, closed, blocked
+        finals = normalize_product(mid, product)
+        queries = [(b, *buyer_centres(lay, b, mid)) for b in buyers]
+        frame, context = build_chains(
+            G,
+            lay,
+            mid,
+            finals,
+            queries,
+            day,
+            w,
+            p,
+            allowed,
+            links=links,
+            distinct=distinct,
+            closed=closed,
+            blocked=blocked,
         )
-        picked, n_options = _select(chains, k)
+        picked, n_options = _select(frame, k, distinct)
         for q, n in n_options.items():
             counts.setdefault(mid, {})[q] = n
+        sizes = frame.groupby("query", sort=True).size()
+        chain_counts[mid] = {str(q): int(n) for q, n in sizes.items()}
         parts.append(_finish(picked, context, mid, day))
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     out = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
     out.attrs = {
         "minerals": [normalize_mineral(m) for m in minerals],
         "buyers": buyers,
+        "product": product,
         "as_of": day.isoformat(),
         "weights": w.to_dict(),
         "params": {
@@ -221,176 +222,31 @@ def sourcing_paths(
             "scope": dict(p.scope),
             "unknown": p.unknown,
         },
+        "statuses": list(allowed),
+        "links": links,
+        "distinct": distinct,
         "closed_passages": list(closed),
         "options": counts,
+        "chains": chain_counts,
     }
     return out
 
 
-def _chains(
-    G: nx.MultiDiGraph,
-    lay: Layers,
-    mid: str,
-    queries: list[tuple[str, str, pd.DataFrame]],
-    day: dt.date,
-    w: Weights,
-    p: ExposureParams,
-    include_development: bool,
-    closed: tuple[str, ...],
-    blocked: frozenset[Any],
-) -> tuple[pd.DataFrame, _Context]:
-    """Every feasible chain for every query, scored, and what is needed to draw them."""
-    reg = MINERALS[mid]
-    fac = lay.facilities[lay.facilities["mineral"] == mid]
-    status = ("operating", *(_ADVANCED if include_development else ()))
-    fac = fac[fac["status"].isin(status)].sort_values("id")
-    fac = fac[~fac["id"].isin(blocked_ids(blocked))]
-    offline = (
-        set(fac.loc[fac["offline"].fillna(False).astype(bool), "id"])
-        if "offline" in fac.columns
-        else set()
-    )
-    mines = sorted(fac.loc[fac["stage"] == "mining", "id"])
-    plants = sorted(fac.loc[fac["stage"].isin(reg.processing), "id"])
-    recyclers = sorted(fac.loc[fac["stage"] == "recycling", "id"])
-    alone = sorted(set(recyclers) | (set(plants) if reg.byproduct else set()))
-    if not plants and not alone:
-        raise NoRouteError(f"no {'/'.join(status)} processing plant for {mid} in the layers")
-    demand_all = sorted(lay.demand_centres["id"])
-    fac_node = {i: node_id("facility", i) for i in (*mines, *plants, *alone)}
-    leg1 = (
-        route_matrix(
-            G,
-            [fac_node[m] for m in mines],
-            [fac_node[x] for x in plants],
-            closed_passages=closed,
-            closed_nodes=blocked,
-            modes=reg.modes.get("mining", ("sea", "land")),
-        )
-        if mines and plants
-        else None
-    )
-    product_modes = tuple(
-        sorted(
-            {m for s in (*reg.processing, "recycling") for m in reg.modes.get(s, ("sea", "land"))}
-        )
-    )
-    sources = sorted(set(plants) | set(alone))
-    leg2 = route_matrix(
-        G,
-        [fac_node[x] for x in sources],
-        [node_id("demand", d) for d in demand_all],
-        closed_passages=closed,
-        closed_nodes=blocked,
-        modes=product_modes,
-    )
-    d_pos = {d: i for i, d in enumerate(demand_all)}
-    s_pos = {x: i for i, x in enumerate(sources)}
-    info = _Lookup(lay.facilities, "id", ("country", "stage", "name"))
-    dem_country = dict(zip(lay.demand_centres["id"], lay.demand_centres["country"], strict=True))
-    measures = measures_in_force(lay, day)
-    risk = dict(zip(lay.chokepoints["id"], lay.chokepoints["risk"], strict=True))
-    shares = (country_shares(lay, mid, "mining"), country_shares(lay, mid, "refining"))
-    port_country = nx.get_node_attributes(G, "country")
-
-    leg_cache: dict[tuple[str, str], tuple[frozenset[str], dict[str, float], list[Any]]] = {}
-
-    def leg(matrix: Any, a: str, b: str) -> tuple[frozenset[str], dict[str, float], list[Any]]:
-        key = (a, b)
-        hit = leg_cache.get(key)
-        if hit is None:
-            hit = leg_cache[key] = matrix.summary(a, b)
-        return hit
-
-    scorer = _Scorer(lay, mid, measures, risk, shares, p)
-    rows: list[dict[str, Any]] = []
-    for query, buyer, centres in queries:
-        centre_ids = sorted(centres["id"])
-        firsts: list[tuple[str | None, str, float]] = []
-        if leg1 is not None:
-            for i, m in enumerate(mines):
-                for j, pl in enumerate(plants):
-                    km1 = leg1.distances[i, j]
-                    if np.isfinite(km1):
-                        firsts.append((m, pl, float(km1)))
-        firsts.extend((None, pl, 0.0) for pl in alone)
-        for m, pl, km1 in firsts:
-            if pl in offline or m in offline:
-                continue
-            srow = s_pos[pl]
-            for d in centre_ids:
-                km2 = leg2.distances[srow, d_pos[d]]
-                if not np.isfinite(km2):
-                    continue
-                legs = [leg(leg2, fac_node[pl], node_id("demand", d))]
-                if m is not None and leg1 is not None:
-                    legs.insert(0, leg(leg1, fac_node[m], fac_node[pl]))
-                passages: frozenset[str] = frozenset().union(*(x[0] for x in legs))
-                mine_c = info.country[m] if m is not None else info.country[pl]
-                plant_c = info.country[pl]
-                stage = info.stage[pl]
-                countries = tuple(
-                    sorted(
-                        {
-                            c
-                            for c in (
-                                mine_c,
-                                plant_c,
-                                dem_country[d],
-                                *(port_country.get(n) for x in legs for n in x[2]),
-                            )
-                            if isinstance(c, str)
-                        }
-                    )
-                )
-                comp = scorer.components(
-                    buyer, m is None, mine_c, plant_c, stage, countries, passages
-                )
-                rows.append(
-                    {
-                        "query": query,
-                        "buyer": buyer,
-                        "mine_id": m,
-                        "plant_id": pl,
-                        "demand_id": d,
-                        "mine_country": mine_c,
-                        "plant_country": plant_c,
-                        "plant_stage": stage,
-                        "distance_km": km1 + float(km2),
-                        "sea_km": sum(x[1].get("sea", 0.0) for x in legs),
-                        "land_km": sum(x[1].get("land", 0.0) for x in legs),
-                        "air_km": sum(x[1].get("air", 0.0) for x in legs),
-                        "corridor": ";".join(sorted(passages)),
-                        **comp,
-                    }
-                )
-    if not rows:
-        raise NoRouteError(
-            f"no route for any {mid} option to {', '.join(q[0] for q in queries)}"
-            + (f" with passages closed: {', '.join(closed)}" if closed else "")
-        )
-    frame = pd.DataFrame(rows)
-    frame["exposure"] = exposure_score(frame, w)
-    frame["score"] = score(frame["distance_km"], frame["exposure"], w)
-    context = _Context(
-        leg1,
-        leg2,
-        info.name,
-        dict(zip(lay.demand_centres["id"], lay.demand_centres["name"], strict=True)),
-    )
-    return frame, context
-
-
-def _select(frame: pd.DataFrame, k: int | None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Per query: one option per (source country, processing country, corridor), ranked; the
-    Pareto front over those options; the best ``k``. Vectorised over all queries at once."""
-    order = ["query", "score", "distance_km", "mine_id", "plant_id", "demand_id"]
-    frame = frame.sort_values(order, kind="mergesort", na_position="first")
-    group = ["query", "mine_country", "plant_country", "corridor"]
-    chains = frame.groupby(group, sort=False)["score"].transform("size")
-    best = frame.assign(chains=chains).drop_duplicates(group, keep="first")
-    best = best.reset_index(drop=True)
-    best["pareto"] = _pareto_by_query(best)
+def _select(
+    frame: pd.DataFrame, k: int | None, distinct: Distinct
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Per query: the distinct options, ranked; the Pareto front over them; the best ``k``."""
+    frame = frame.assign(_ids=frame["chain"].map(";".join))
+    order = ["query", "score", "tkm_per_t", "_ids", "demand_id"]
+    frame = frame.sort_values(order, kind="mergesort")
+    if distinct == "countries":
+        group = ["query", "chain_countries", "corridor"]
+        n = frame.groupby(group, sort=False)["score"].transform("size")
+        best = frame.assign(chains=n).drop_duplicates(group, keep="first")
+    else:
+        best = frame.assign(chains=1)
+    best = best.drop(columns="_ids").reset_index(drop=True)
+    best["pareto"] = pareto_by_group(best, "query", "tkm_per_t", "exposure")
     best["rank"] = best.groupby("query", sort=False).cumcount().to_numpy() + 1
     counts = {str(q): int(n) for q, n in best.groupby("query", sort=False).size().items()}
     if k is not None:
@@ -398,166 +254,40 @@ def _select(frame: pd.DataFrame, k: int | None) -> tuple[pd.DataFrame, dict[str,
     return best.reset_index(drop=True), counts
 
 
-def _pareto_by_query(frame: pd.DataFrame) -> np.ndarray:
-    """``pareto_front`` for every query at once: sort by (query, distance, exposure); a row is
-    efficient when its exposure is below every earlier row's in its query (exact ties of an
-    efficient row are efficient too)."""
-    order = np.lexsort(
-        (frame["exposure"].to_numpy(), frame["distance_km"].to_numpy(), frame["query"].to_numpy())
-    )
-    q = frame["query"].to_numpy()[order]
-    x = frame["distance_km"].to_numpy(dtype=float)[order]
-    y = frame["exposure"].to_numpy(dtype=float)[order]
-    efficient = np.zeros(len(order), dtype=bool)
-    best_y, last = np.inf, None
-    prev_q: object = None
-    for i in range(len(order)):
-        if q[i] != prev_q:
-            best_y, last, prev_q = np.inf, None, q[i]
-        if y[i] < best_y:
-            efficient[i] = True
-            best_y, last = y[i], (x[i], y[i])
-        elif last == (x[i], y[i]):
-            efficient[i] = True
-    out = np.zeros(len(order), dtype=bool)
-    out[order] = efficient
-    return out
+def _geometry(legs: tuple[Any, ...], chain: tuple[str, ...], demand: str, ctx: ChainContext) -> Any:
+    nodes = [node_id("facility", f) for f in chain] + [node_id("demand", demand)]
+    lines: list[Any] = []
+    for (a, b), key in zip(itertools.pairwise(nodes), legs, strict=True):
+        lines.extend(ctx.matrices[key].route(a, b).geometry.geoms)
+    return shapely.MultiLineString(lines)
 
 
-@dataclass(frozen=True)
-class _Context:
-    leg1: Any
-    leg2: Any
-    facility_names: dict[str, str]
-    demand_names: dict[str, str]
-
-
-class _Lookup:
-    """Plain dicts of a few columns keyed by id: row lookups without pandas overhead."""
-
-    def __init__(self, frame: pd.DataFrame, key: str, columns: tuple[str, ...]) -> None:
-        keys = frame[key].tolist()
-        for col in columns:
-            setattr(self, col, dict(zip(keys, frame[col].tolist(), strict=True)))
-
-    country: dict[str, str]
-    stage: dict[str, str]
-    name: dict[str, str]
-
-
-def blocked_ids(nodes: frozenset[Any]) -> set[str]:
-    """Facility ids among closed node ids."""
-    return {str(n).split(":", 1)[1] for n in nodes if str(n).startswith("facility:")}
-
-
-class _Scorer:
-    """Exposure components, each cached on the inputs it depends on."""
-
-    def __init__(
-        self,
-        lay: Layers,
-        mineral: str,
-        measures: Any,
-        risk: dict[str, float],
-        shares: tuple[tuple[pd.Series, str], tuple[pd.Series, str]],
-        p: ExposureParams,
-    ) -> None:
-        self.lay, self.mineral, self.measures, self.risk, self.p = lay, mineral, measures, risk, p
-        (self.shares_mine, self.basis_mine), (self.shares_plant, self.basis_plant) = shares
-        self._country: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._align: dict[tuple[Any, ...], tuple[float, str]] = {}
-        self._choke: dict[frozenset[str], tuple[float, str]] = {}
-
-    def components(
-        self,
-        buyer: str,
-        plant_only: bool,
-        mine_c: str,
-        plant_c: str,
-        plant_stage: str,
-        path_countries: tuple[str, ...],
-        passages: frozenset[str],
-    ) -> dict[str, Any]:
-        key = (buyer, plant_only, mine_c, plant_c, plant_stage)
-        base = self._country.get(key)
-        if base is None:
-            base = self._country[key] = self._by_country(*key)
-        akey = (buyer, path_countries)
-        align = self._align.get(akey)
-        if align is None:
-            align = self._align[akey] = self._alignment(buyer, path_countries)
-        choke = self._choke.get(passages)
-        if choke is None:
-            choke = self._choke[passages] = chokepoint_exposure(passages, self.risk)
-        return {
-            **base,
-            "alignment": align[0],
-            "alignment_reason": align[1],
-            "chokepoints": choke[0],
-            "chokepoints_reason": choke[1],
-        }
-
-    def _by_country(
-        self, buyer: str, plant_only: bool, mine_c: str, plant_c: str, plant_stage: str
-    ) -> dict[str, Any]:
-        p = self.p
-        out: dict[str, Any] = {}
-        parts = (
-            [] if plant_only else [self._share(self.shares_mine, self.basis_mine, mine_c, "mining")]
-        )
-        parts.append(self._share(self.shares_plant, self.basis_plant, plant_c, "refining"))
-        out["concentration"] = float(np.mean([v for v, _ in parts]))
-        out["concentration_reason"] = "; ".join(why for _, why in parts)
-        gov = [governance_risk(self.lay, c, p) for c in dict.fromkeys([mine_c, plant_c])]
-        out["governance"] = float(np.mean([g[0] for g in gov]))
-        out["governance_reason"] = "; ".join(g[1] for g in gov)
-        stage = "refining" if plant_stage == "recycling" else plant_stage
-        flows = [(plant_c, self.mineral, stage, buyer)]
-        if not plant_only:
-            flows.insert(0, (mine_c, self.mineral, "mining", plant_c))
-        value, text = control_exposure(self.measures, flows, p)
-        out["export_controls"] = value
-        out["export_controls_reason"] = text
-        return out
-
-    def _share(self, shares: pd.Series, basis: str, country: str, stage: str) -> tuple[float, str]:
-        """A country's share of world output at a stage, or the unknown value, with why."""
-        if shares.empty:
-            return self.p.unknown, f"{stage}: no production figures (set to {self.p.unknown:g})"
-        value = float(shares.get(country, 0.0))
-        return value, f"{country} {value:.0%} of {stage} ({basis})"
-
-    def _alignment(self, buyer: str, countries: tuple[str, ...]) -> tuple[float, str]:
-        """The weakest link among the countries on the path."""
-        rel = [
-            (self.p.alignment[r], c, r, text)
-            for c in countries
-            for r, text in [relation(self.lay, buyer, c)]
-        ]
-        rel.sort(key=lambda x: (-x[0], x[1]))
-        value = float(rel[0][0]) if rel else 0.0
-        return value, "; ".join(f"{t} ({r})" for _, _, r, t in rel[:3])
-
-
-def _finish(ranked: pd.DataFrame, context: _Context, mineral: str, day: dt.date) -> pd.DataFrame:
-    leg1, leg2 = context.leg1, context.leg2
-    fac_name, dem_name = context.facility_names, context.demand_names
-    geoms = []
-    for m, pl, d in zip(ranked["mine_id"], ranked["plant_id"], ranked["demand_id"], strict=True):
-        lines: list[Any] = []
-        if isinstance(m, str) and leg1 is not None:
-            lines.extend(leg1.route(node_id("facility", m), node_id("facility", pl)).geometry.geoms)
-        lines.extend(leg2.route(node_id("facility", pl), node_id("demand", d)).geometry.geoms)
-        geoms.append(shapely.MultiLineString(lines))
+def _finish(ranked: pd.DataFrame, ctx: ChainContext, mineral: str, day: dt.date) -> pd.DataFrame:
+    fac_name, dem_name = ctx.facility_names, ctx.demand_names
+    geoms = [
+        _geometry(lg, ch, d, ctx)
+        for lg, ch, d in zip(ranked["legs"], ranked["chain"], ranked["demand_id"], strict=True)
+    ]
     mine_ids = [m if isinstance(m, str) else None for m in ranked["mine_id"]]
     out = pd.DataFrame(
         {
             "query": ranked["query"].to_numpy(),
             "rank": ranked["rank"].to_numpy(),
             "mineral": mineral,
+            "product": ranked["product"].to_numpy(),
             "buyer": ranked["buyer"].to_numpy(),
-            "mine": [fac_name[m] if m else None for m in mine_ids],
-            "mine_id": mine_ids,
+            "chain": ranked["chain"].to_numpy(),
+            "chain_countries": ranked["chain_countries"].to_numpy(),
+            "owner_countries": ranked["owner_countries"].to_numpy(),
+            "products": ranked["products"].to_numpy(),
+            "link": ranked["link"].to_numpy(),
+            "status": ranked["status"].to_numpy(),
+            "source": [fac_name[s] for s in ranked["source_id"]],
+            "source_id": ranked["source_id"].to_numpy(),
+            "source_country": ranked["source_country"].to_numpy(),
+            "source_stage": ranked["source_stage"].to_numpy(),
+            "mine": pd.Series([fac_name[m] if m else None for m in mine_ids], dtype="str"),
+            "mine_id": pd.Series(mine_ids, dtype="str"),
             "mine_country": ranked["mine_country"].to_numpy(),
             "plant": [fac_name[pl] for pl in ranked["plant_id"]],
             "plant_id": ranked["plant_id"].to_numpy(),
@@ -565,22 +295,25 @@ def _finish(ranked: pd.DataFrame, context: _Context, mineral: str, day: dt.date)
             "plant_stage": ranked["plant_stage"].to_numpy(),
             "demand": [dem_name[d] for d in ranked["demand_id"]],
             "demand_id": ranked["demand_id"].to_numpy(),
-            "distance_km": ranked["distance_km"].to_numpy(),
-            "sea_km": ranked["sea_km"].to_numpy(),
-            "land_km": ranked["land_km"].to_numpy(),
-            "air_km": ranked["air_km"].to_numpy(),
-            "passages": ranked["corridor"].to_numpy(),
         }
     )
+    for c in ("distance_km", "tkm_per_t", "tonnes_per_t", "leg_km", "sea_km", "land_km", "air_km"):
+        out[c] = ranked[c].to_numpy()
+    out["passages"] = ranked["corridor"].to_numpy()
+    out["capacity_t"] = ranked["capacity_t"].to_numpy(dtype=float)
     out["exposure"] = ranked["exposure"].to_numpy()
     for c in COMPONENTS:
         out[c] = ranked[c].to_numpy()
     out["score"] = ranked["score"].to_numpy()
     out["pareto"] = ranked["pareto"].to_numpy()
-    records = ranked.to_dict("records")
-    for r, m in zip(records, mine_ids, strict=True):
-        r["mine_id"] = m
-    out["reasons"] = [_reasons({str(k): v for k, v in r.items()}) for r in records]
+    records: list[dict[str, Any]] = []
+    for r, src in zip(out.to_dict("records"), ranked.to_dict("records"), strict=True):
+        rec = {str(key): v for key, v in r.items()}
+        rec["corridor"] = src["corridor"]
+        for comp in COMPONENTS:
+            rec[f"{comp}_reason"] = src[f"{comp}_reason"]
+        records.append(rec)
+    out["reasons"] = [_reasons(r) for r in records]
     for c in COMPONENTS:
         out[f"{c}_reason"] = ranked[f"{c}_reason"].to_numpy()
     out["as_of"] = day.isoformat()
@@ -590,16 +323,12 @@ def _finish(ranked: pd.DataFrame, context: _Context, mineral: str, day: dt.date)
 
 
 def _reasons(r: dict[str, Any]) -> str:
-    """A short readable list: where it is mined and processed, what binds it, what it crosses."""
-    bits = []
-    if not isinstance(r["mine_id"], str):
-        bits.append(
-            f"{'recycled' if r['plant_stage'] == 'recycling' else 'recovered'} in "
-            f"{r['plant_country']}"
-        )
-    else:
-        bits.append(f"mined in {r['mine_country']}, processed in {r['plant_country']}")
-    bits.append(f"{r['distance_km']:,.0f} km")
+    """A short readable list: where each stage happens, what binds it, what it crosses."""
+    stages = " → ".join(
+        f"{p.replace('_', ' ')} from {c}"
+        for p, c in zip(r["products"], r["chain_countries"], strict=True)
+    )
+    bits = [stages, f"{r['distance_km']:,.0f} km, {r['tkm_per_t']:,.0f} t·km per t"]
     if r["export_controls"] > 0:
         bits.append("export controls: " + r["export_controls_reason"].split(";")[0])
     bits.append(f"alignment: {r['alignment_reason'].split(';')[0]}")

@@ -19,11 +19,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .chains import as_date, build_chains, buyer_centres, statuses
 from .layers import Layers
+from .minerals import normalize_product
 
 __all__ = ["MonteCarloResult", "monte_carlo", "sweep"]
 
-_PAIR = ["mine_country", "plant_country"]
+_PAIR = ["source_country", "plant_country"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +235,6 @@ def _evaluate_combo(
     from .exposure import ExposureParams
     from .flows import allocate
     from .scenarios import apply_scenario
-    from .sourcing import _as_date, _buyer_centres, _chains
 
     index, active = task
     events, mineral, buyer, as_of, demand_t, include_development = args
@@ -241,20 +242,22 @@ def _evaluate_combo(
     applied = apply_scenario(G, lay, sc)
     columns = [*_PAIR, "distance_km", "exposure", "score"]
     try:
-        queries = [(buyer, *_buyer_centres(applied.layers, buyer, mineral))]
-        frame, _ = _chains(
+        queries = [(buyer, *buyer_centres(applied.layers, buyer, mineral))]
+        frame, _ = build_chains(
             G,
             applied.layers,
             mineral,
+            normalize_product(mineral, None),
             queries,
-            _as_date(as_of),
+            as_date(as_of),
             applied.weights,
             ExposureParams(),
-            include_development,
-            applied.closed_passages,
-            applied.closed_nodes,
+            statuses(include_development),
+            closed=applied.closed_passages,
+            blocked=applied.closed_nodes,
         )
-        order = ["score", "distance_km", "mine_id", "plant_id", "demand_id"]
+        frame = frame.assign(_ids=frame["chain"].map(";".join))
+        order = ["score", "tkm_per_t", "_ids", "demand_id"]
         best = (
             frame.sort_values(order, kind="mergesort", na_position="first")
             .drop_duplicates(_PAIR)[columns]

@@ -196,7 +196,8 @@ def test_any_product_assignment_gives_only_compatible_chains(G, layers, data):
     synthetic = pd.concat([fac[~fac["id"].isin(ids)], li], ignore_index=True)
     lay = layers.replace(facilities=synthetic)
     try:
-        c = gs.chains(G, "lithium", "IND", as_of=DAY, distinct="facilities", layers=lay)
+        opts = gs.ChainOptions(distinct="facilities")
+        c = gs.chains(G, "lithium", "IND", as_of=DAY, options=opts, layers=lay)
     except LookupError:
         return  # no chain at all is an answer too
     prods = facility_products(synthetic).set_index("id")

@@ -63,9 +63,7 @@ def _all_chains(G, scenario):
         "rare_earths",
         ["IND", "DEU"],
         as_of="2025-06-30",
-        distinct="facilities",
-        closed_passages=closed,
-        closed_nodes=blocked,
+        options=gs.ChainOptions(distinct="facilities", closed=closed, blocked=blocked),
         layers=layers,
     )
 
@@ -84,26 +82,46 @@ def test_no_feoc_removes_every_covered_nation(G, baseline):
 
 
 def test_china_ga_ge_ban_binds_only_chinese_flows_to_the_us(G):
-    kw = {"k": None, "as_of": "2026-11-01", "include_development": True}
+    kw = {
+        "k": None,
+        "as_of": "2026-11-01",
+        "include_development": True,
+        "include_blocked": True,
+        "distinct": "facilities",
+    }
     base = gs.sourcing_paths(G, ["gallium", "germanium"], ["USA", "JPN"], **kw)
     after = gs.apply_scenario(G, None, "china-ga-ge-ban-us").sourcing_paths(
         ["gallium", "germanium"], ["USA", "JPN"], **kw
     )
     merged = base.merge(
         after,
-        on=["mineral", "query", "mine_country", "plant_country", "passages"],
+        on=["mineral", "query", "chain", "products"],
         suffixes=("", "_after"),
     )
-    # the ban binds product leaving China for the US: Chinese plants, or Chinese ore shipped to
-    # a US plant
+    assert len(merged) == len(base) == len(after)
+
+    # the ban binds product leaving China for the US: a Chinese last stage, or a Chinese stage
+    # whose next stage is in the US
+    def leaves_china_for_us(countries):
+        nxt = [*countries[1:], "USA"]
+        return any(c == "CHN" and n == "USA" for c, n in zip(countries, nxt, strict=True))
+
     to_us = merged["query"] == "USA"
-    hit = (to_us & (merged["plant_country"] == "CHN")) | (
-        (merged["mine_country"] == "CHN") & (merged["plant_country"] == "USA")
-    )
+    hit = to_us & merged["chain_countries"].map(leaves_china_for_us)
     assert (to_us & (merged["plant_country"] == "CHN")).any()
     assert (merged.loc[hit, "export_controls_after"] == 1.0).all()
+    assert (merged.loc[hit, "blocked_after"] != "").all()
+    # beyond direct hits only re-exports of Chinese material to the US (No. 46's clause on
+    # third-country transfers) are blocked
+    others = merged[~hit & (merged["blocked_after"] != "")]
+    assert (others["query"] == "USA").all()
+    assert others["chain_countries"].map(lambda c: "CHN" in c[:-1]).all()
+    assert others["blocked_after"].str.contains("re-export").all()
     assert (merged.loc[hit & (merged["plant_country"] == "CHN"), "export_controls"] < 1.0).all()
-    assert (merged.loc[~hit, "export_controls_after"] == merged.loc[~hit, "export_controls"]).all()
+    plain = ~hit & (merged["blocked_after"] == "")
+    assert (
+        merged.loc[plain, "export_controls_after"] == merged.loc[plain, "export_controls"]
+    ).all()
 
 
 def test_china_ree_controls_raise_only_chinese_rare_earth_controls(G, baseline):
@@ -117,7 +135,7 @@ def test_china_ree_controls_raise_only_chinese_rare_earth_controls(G, baseline):
     assert changed.any()
     assert (merged.loc[changed, "mineral"] == "rare_earths").all()
     touched = merged.loc[changed]
-    assert ((touched["plant_country"] == "CHN") | (touched["mine_country"] == "CHN")).all()
+    assert touched["chain_countries"].map(lambda c: "CHN" in c).all()
     assert (merged["export_controls_after"] >= merged["export_controls"]).all()
 
 

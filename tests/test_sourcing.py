@@ -48,10 +48,11 @@ def test_gallium_to_us_best_option_is_not_chinese(G):
     """China refines ~99% of primary gallium (USGS MCS 2025) and, on 2025-06-30, bans its export
     to the US (MOFCOM No. 46 of 2024, clause 2, not yet suspended). A non-Chinese recovery plant,
     however small, must rank first for a US buyer."""
-    paths = gs.sourcing_paths(G, "gallium", "USA", k=None, as_of="2025-06-30")
+    paths = gs.sourcing_paths(G, "gallium", "USA", k=None, as_of="2025-06-30", include_blocked=True)
     assert paths.iloc[0]["plant_country"] != "CHN"
     chinese = paths[paths["plant_country"] == "CHN"]
     assert len(chinese) and (chinese["export_controls"] == 1.0).all()
+    assert (chinese["blocked"] != "").all()
 
 
 def test_rare_earths_to_india_include_non_chinese_separation(G):
@@ -86,21 +87,25 @@ def test_lithium_to_india_pareto_has_short_and_safe(G):
 def test_suspension_of_announcement_46_ends_on_27_november_2026(G, mineral, layers):
     """MOFCOM No. 72 of 2025 suspends No. 46's clause 2 (ban on Ga/Ge exports to the US) until
     2026-11-27: on 2026-11-01 only the 2023 licensing binds; on 2026-12-01 the ban is back."""
-    kw = {"k": None, "include_development": True}
+    kw = {"k": None, "include_development": True, "include_blocked": True}
     before = gs.sourcing_paths(G, mineral, "USA", as_of="2026-11-01", **kw)
     after = gs.sourcing_paths(G, mineral, "USA", as_of="2026-12-01", **kw)
     cn_before = before[before["plant_country"] == "CHN"]
     cn_after = after[after["plant_country"] == "CHN"]
     assert len(cn_before) and len(cn_after)
     assert (cn_before["export_controls"] == 0.6).all()
+    assert (cn_before["blocked"] == "").all()
     assert (cn_after["export_controls"] == 1.0).all()
-    assert cn_after["export_controls_reason"].str.contains("chn-2024-no46-usa-ga-ge-sb-ban").all()
-    assert not cn_before["export_controls_reason"].str.contains("no46-usa-ga-ge-sb-ban").any()
+    assert cn_after["blocked"].str.contains("chn-2024-no46-usa-ga-ge-sb-ban").all()
+    assert cn_before["export_controls_reason"].str.contains("suspended by").all()
     # non-Chinese options are untouched
-    other = ["plant_id", "mine_id", "export_controls", "score"]
+    other = ["chain", "export_controls", "score"]
+
+    def outside_china(frame):
+        return frame[~frame["chain_countries"].map(lambda c: "CHN" in c)][other]
+
     pd.testing.assert_frame_equal(
-        before[before["plant_country"] != "CHN"][other].reset_index(drop=True),
-        after[after["plant_country"] != "CHN"][other].reset_index(drop=True),
+        outside_china(before).reset_index(drop=True), outside_china(after).reset_index(drop=True)
     )
 
 
@@ -212,7 +217,13 @@ def test_adding_a_measure_never_lowers_export_controls(layers, exporter, mineral
     report.raise_if_invalid()
     more = layers.replace(export_controls=report.data)
     G = _graph(layers)
-    kw = {"k": None, "as_of": "2025-06-30", "include_development": True, "distinct": "facilities"}
+    kw = {
+        "k": None,
+        "as_of": "2025-06-30",
+        "include_development": True,
+        "distinct": "facilities",
+        "include_blocked": True,
+    }
     a = gs.sourcing_paths(G, mineral, buyer, **kw)
     b = gs.sourcing_paths(G, mineral, buyer, layers=more, **kw)
     merged = a.merge(b, on=["chain", "products", "demand_id"], suffixes=("", "_more"))

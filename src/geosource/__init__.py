@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 from . import errors as errors
+from .chains import ChainOptions as ChainOptions
 from .chains import chains as chains
 from .countries import country_name as country_name
 from .countries import normalize_country as normalize_country
@@ -72,6 +73,7 @@ __all__ = [
     "MINERALS",
     "PRODUCTS",
     "Allocation",
+    "ChainOptions",
     "ExposureParams",
     "Layers",
     "NetworkOptions",

@@ -468,12 +468,40 @@ EXPORT_CONTROLS = LayerSpec(
             "(concentrate exports continue)",
             fix="use all, military_end_users, listed_entities or raw_ore",
         ),
+        FieldSpec(
+            "product_ids",
+            "list",
+            required=False,
+            nullable=True,
+            doc="`;` list of product ids the measure covers (see gs.PRODUCTS); empty: every "
+            "product of its minerals at its `stage`",
+            fix="use product ids of the measure's minerals, separated by `;`",
+        ),
+        FieldSpec(
+            "extraterritorial",
+            "bool",
+            required=False,
+            nullable=True,
+            doc="true if the measure also binds re-exports of the country's material from third "
+            "countries to its targets (e.g. No. 46 of 2024)",
+            fix="write true or false",
+        ),
+        FieldSpec(
+            "direction",
+            "str",
+            required=False,
+            nullable=True,
+            choices=("export", "import"),
+            doc="`export` (default): the country restricts what leaves it for `targets`; "
+            "`import`: the country (a buyer) restricts what arrives from `targets`, e.g. sanctions",
+            fix="use export or import",
+        ),
         _SOURCE,
         _NOTES,
     ),
     geometry=None,
     id_field="id",
-    doc="one dated export-control measure",
+    doc="one dated export- or import-control measure",
 )
 
 CHOKEPOINTS = LayerSpec(

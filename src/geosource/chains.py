@@ -25,7 +25,7 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import networkx as nx
@@ -36,10 +36,11 @@ from .countries import normalize_country
 from .errors import NoRouteError
 from .exposure import (
     ExposureParams,
+    Leg,
     chokepoint_exposure,
-    control_exposure,
     country_shares,
     governance_risk,
+    leg_controls,
     measures_in_force,
     relation,
 )
@@ -53,12 +54,13 @@ from .minerals import (
     tonnes_per_tonne,
 )
 from .network import node_id
-from .routing import RouteMatrix, route_matrix
+from .routing import RouteMatrix, check_passages, route_matrix
 from .scoring import Weights, exposure_score, score
 
 __all__ = [
     "CHAIN_COLUMNS",
     "ChainContext",
+    "ChainOptions",
     "as_date",
     "buyer_centres",
     "chains",
@@ -246,6 +248,20 @@ def facility_products(facilities: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "inputs", "outputs", "feeds", "products_assumed"])
 
 
+@dataclass(frozen=True)
+class ChainOptions:
+    """How chains are built: which links count, which options are distinct, closures and
+    exclusions, and whether chains blocked by a ban are kept (flagged) or left out."""
+
+    links: Links = "compatible"
+    distinct: Distinct = "countries"
+    closed: tuple[str, ...] = ()
+    blocked: frozenset[Any] = frozenset()
+    include_blocked: bool = False
+    exclude: frozenset[str] = frozenset()
+    exclude_owners: frozenset[str] = frozenset()
+
+
 @dataclass
 class ChainContext:
     """What is needed to draw chains: the route matrices of every leg."""
@@ -253,6 +269,8 @@ class ChainContext:
     matrices: list[RouteMatrix] = field(default_factory=list)
     facility_names: dict[str, str] = field(default_factory=dict)
     demand_names: dict[str, str] = field(default_factory=dict)
+    blocked: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Chains a ban makes infeasible (left out of the frame unless ``include_blocked``)."""
 
 
 @dataclass(frozen=True)
@@ -285,15 +303,14 @@ def chains(
     weights: Weights | dict[str, float] | None = None,
     params: ExposureParams | None = None,
     include_development: bool | Iterable[str] = False,
-    links: Links = "compatible",
-    distinct: Distinct = "countries",
-    closed_passages: Iterable[str] = (),
-    closed_nodes: Iterable[Any] = (),
+    options: ChainOptions | None = None,
     layers: Layers | None = None,
 ) -> pd.DataFrame:
     """Every feasible chain of a mineral's product to one or more buyers, scored, no geometry.
 
-    Parameters are those of :func:`geosource.sourcing_paths`. The frame has the columns of
+    Parameters are those of :func:`geosource.sourcing_paths`; ``options`` (a
+    :class:`ChainOptions`) holds links, distinct, closures, exclusions and ``include_blocked``.
+    The frame has the columns of
     :data:`CHAIN_COLUMNS`, the exposure components with their reasons, ``exposure`` and
     ``score``; one row per chain (and buyer), unranked.
 
@@ -322,10 +339,7 @@ def chains(
         w,
         p,
         statuses(include_development),
-        links=links,
-        distinct=distinct,
-        closed=tuple(sorted(set(closed_passages))),
-        blocked=frozenset(closed_nodes),
+        options or ChainOptions(),
     )
     return frame
 
@@ -345,29 +359,30 @@ def build_chains(
     w: Weights,
     p: ExposureParams,
     allowed: tuple[str, ...],
-    *,
-    links: Links = "compatible",
-    distinct: Distinct = "countries",
-    closed: tuple[str, ...] = (),
-    blocked: frozenset[Any] = frozenset(),
+    opts: ChainOptions = ChainOptions(),
 ) -> tuple[pd.DataFrame, ChainContext]:
     """The chains of :func:`chains` for several queries at once, and what is needed to draw
-    them. ``finals`` are product ids, ``allowed`` facility statuses."""
-    _check_choice("links", links, ("compatible", "documented"))
-    _check_choice("distinct", distinct, ("countries", "facilities"))
-    sites = _sites(lay, mid, allowed, blocked, finals)
-    builder = _Builder(G, lay, mid, sites, links, distinct, closed, blocked)
+    them. ``finals`` are product ids, ``allowed`` facility statuses.
+
+    A chain that a ban in force makes infeasible is left out (``context.blocked`` lists it with
+    the measure) unless ``opts.include_blocked``, when it stays with ``blocked`` naming the ban.
+    """
+    _check_choice("links", opts.links, ("compatible", "documented"))
+    _check_choice("distinct", opts.distinct, ("countries", "facilities"))
+    opts = replace(opts, closed=check_passages(G, opts.closed))
+    sites = _sites(lay, mid, allowed, opts, finals)
+    builder = _Builder(G, lay, mid, sites, opts)
     partial = builder.backwards(finals)
     if partial.empty:
         raise NoRouteError(
             f"no {'/'.join(allowed)} facility chain makes {' or '.join(finals)} for {mid} "
-            "in the layers" + (" along documented links" if links == "documented" else "")
+            "in the layers" + (" along documented links" if opts.links == "documented" else "")
         )
     rows = builder.to_buyers(partial, queries)
     if rows.empty:
         raise NoRouteError(
             f"no route for any {mid} chain to {', '.join(q[0] for q in queries)}"
-            + (f" with passages closed: {', '.join(closed)}" if closed else "")
+            + (f" with passages closed: {', '.join(opts.closed)}" if opts.closed else "")
         )
     scorer = _Scorer(lay, mid, measures_in_force(lay, day), p, G)
     comps = pd.DataFrame(
@@ -377,10 +392,15 @@ def build_chains(
     frame = pd.concat([rows, comps], axis=1)
     frame["exposure"] = exposure_score(frame, w)
     frame["score"] = score(frame["tkm_per_t"], frame["exposure"], w)
+    is_blocked = frame["blocked"] != ""
+    dropped = frame[is_blocked].reset_index(drop=True)
+    if not opts.include_blocked:
+        frame = frame[~is_blocked]
     context = ChainContext(
         builder.matrices,
         dict(zip(lay.facilities["id"], lay.facilities["name"], strict=True)),
         dict(zip(lay.demand_centres["id"], lay.demand_centres["name"], strict=True)),
+        dropped,
     )
     return frame.reset_index(drop=True), context
 
@@ -434,13 +454,18 @@ def _sites(
     lay: Layers,
     mid: str,
     allowed: tuple[str, ...],
-    blocked: frozenset[Any],
+    opts: ChainOptions,
     finals: tuple[str, ...],
 ) -> dict[str, _Site]:
     fac = lay.facilities[lay.facilities["mineral"] == mid]
     fac = fac[fac["status"].isin(allowed)].sort_values("id")
-    closed_ids = {str(n).split(":", 1)[1] for n in blocked if str(n).startswith("facility:")}
+    closed_ids = {str(n).split(":", 1)[1] for n in opts.blocked if str(n).startswith("facility:")}
     fac = fac[~fac["id"].isin(closed_ids)]
+    if opts.exclude:
+        fac = fac[~fac["country"].isin(opts.exclude)]
+    if opts.exclude_owners and "owner_country" in fac.columns:
+        owner = fac["owner_country"].where(fac["owner_country"].notna(), fac["country"])
+        fac = fac[~owner.isin(opts.exclude_owners)]
     offline = (
         set(fac.loc[fac["offline"].fillna(False).astype(bool), "id"])
         if "offline" in fac.columns
@@ -478,13 +503,11 @@ class _Builder:
         lay: Layers,
         mid: str,
         sites: dict[str, _Site],
-        links: Links,
-        distinct: Distinct,
-        closed: tuple[str, ...],
-        blocked: frozenset[Any],
+        opts: ChainOptions,
     ) -> None:
         self.G, self.lay, self.mid, self.sites = G, lay, mid, sites
-        self.links, self.distinct, self.closed, self.blocked = links, distinct, closed, blocked
+        self.links, self.distinct = opts.links, opts.distinct
+        self.closed, self.blocked = opts.closed, opts.blocked
         self.matrices: list[RouteMatrix] = []
         self.port_country: dict[Any, str] = nx.get_node_attributes(G, "country")
         # who can take each product, and who makes it
@@ -521,6 +544,23 @@ class _Builder:
         self.matrices.append(m)
         return len(self.matrices) - 1, m
 
+    def _disrupted(self, sources: list[str], targets: list[str], modes: tuple[str, ...]) -> Any:
+        """For each (source, target): the closed passages its route would cross if nothing
+        were closed. A closure that forces a detour counts as a disruption of the option, so
+        that no closure ever lowers an option's exposure."""
+        if not self.closed:
+            return lambda a, b: frozenset()
+        m = route_matrix(self.G, sources, targets, closed_nodes=self.blocked, modes=modes)
+        closed = frozenset(self.closed)
+
+        def crossed(a: str, b: str) -> frozenset[str]:
+            i, j = sources.index(a), targets.index(b)
+            if not np.isfinite(m.distances[i, j]):
+                return frozenset()
+            return m.summary(a, b)[0] & closed
+
+        return crossed
+
     def _site_matrix(self, modes: tuple[str, ...]) -> tuple[int, RouteMatrix]:
         hit = self.by_modes.get(modes)
         if hit is None:
@@ -538,6 +578,11 @@ class _Builder:
         for key, group in pairs.groupby("modes", sort=True):
             modes: tuple[str, ...] = tuple(key)  # type: ignore[arg-type]
             idx, m = self._site_matrix(modes)
+            crossed = self._disrupted(
+                [node_id("facility", u) for u in self.ups],
+                [node_id("facility", d) for d in self.downs],
+                modes,
+            )
             km = m.distances[
                 group["up"].map(ui).to_numpy(dtype=int), group["head"].map(di).to_numpy(dtype=int)
             ]
@@ -552,11 +597,15 @@ class _Builder:
                 by_mode=[i[1] for i in info],
                 via=[self._via_countries(i[2]) for i in info],
                 matrix=[idx] * len(g),
+                disrupted=[
+                    crossed(node_id("facility", u), node_id("facility", d))
+                    for u, d in zip(g["up"], g["head"], strict=True)
+                ],
             )
             out.append(g)
         if not out:
             empty: pd.DataFrame = pairs.iloc[0:0].assign(
-                km=[], passages=[], by_mode=[], via=[], matrix=[]
+                km=[], passages=[], by_mode=[], via=[], matrix=[], disrupted=[]
             )
             return empty
         joined: pd.DataFrame = pd.concat(out, ignore_index=True)
@@ -622,6 +671,7 @@ class _Builder:
                         "land_km": 0.0,
                         "air_km": 0.0,
                         "passages": frozenset(),
+                        "disrupted": frozenset(),
                         "via": (),
                         "legs": (),
                         "countries": (site.country,),
@@ -676,6 +726,9 @@ class _Builder:
                 "air_km": j["air_km"].to_numpy(dtype=float)
                 + np.array([b.get("air", 0.0) for b in j["by_mode"]]),
                 "passages": [a | b for a, b in zip(j["passages_x"], j["passages_y"], strict=True)],
+                "disrupted": [
+                    a | b for a, b in zip(j["disrupted_x"], j["disrupted_y"], strict=True)
+                ],
                 "via": [
                     tuple(sorted({*a, *b})) for a, b in zip(j["via_x"], j["via_y"], strict=True)
                 ],
@@ -731,9 +784,8 @@ class _Builder:
             partial["product"].map(lambda f: tuple(sorted(PRODUCTS[f].modes))), sort=True
         ):
             modes: tuple[str, ...] = tuple(key)
-            finals = sorted(
-                x.id for x in self.sites.values() if set(x.outputs) & set(group["product"])
-            )
+            wanted = set(group["product"])
+            finals = sorted(x.id for x in self.sites.values() if wanted.intersection(x.outputs))
             centres = sorted({c for _, _, cs in queries for c in cs["id"]})
             idx, m = self._matrix(
                 [node_id("facility", f) for f in finals],
@@ -741,19 +793,35 @@ class _Builder:
                 modes,
             )
             fi = {f: i for i, f in enumerate(finals)}
+            open_m = (
+                route_matrix(
+                    self.G,
+                    [node_id("facility", f) for f in finals],
+                    [node_id("demand", c) for c in centres],
+                    closed_nodes=self.blocked,
+                    modes=modes,
+                )
+                if self.closed
+                else m
+            )
             for query, buyer, cs in queries:
-                cols = [centres.index(c) for c in sorted(cs["id"])]
-                sub = m.distances[:, cols]
-                best = np.argmin(sub, axis=1)
-                km_best = sub[np.arange(len(finals)), best]
-                centre = {
-                    f: (sorted(cs["id"])[int(best[i])], float(km_best[i]))
-                    for f, i in fi.items()
-                    if np.isfinite(km_best[i])
-                }
+                ids = sorted(cs["id"])
+                cols = [centres.index(c) for c in ids]
+                centre = _nearest(m.distances[:, cols], fi, ids)
                 g = group[group["final"].isin(centre)]
                 if g.empty:
                     continue
+                crossed = {
+                    f: open_m.summary(node_id("facility", f), node_id("demand", c))[0]
+                    & frozenset(self.closed)
+                    for f, (c, _) in _nearest(open_m.distances[:, cols], fi, ids).items()
+                }
+                g = g.assign(
+                    disrupted=[
+                        d | crossed.get(f, frozenset())
+                        for d, f in zip(g["disrupted"], g["final"], strict=True)
+                    ]
+                )
                 parts.append(self._close(g, centre, m, query, buyer, idx))
         if not parts:
             return pd.DataFrame()
@@ -816,6 +884,7 @@ class _Builder:
                     for v, f in zip(g["via"], g["final"], strict=True)
                 ],
                 "legs": [(*lg, idx) for lg in g["legs"]],
+                "disrupted": [";".join(sorted(d)) for d in g["disrupted"]],
             }
         )
         rows["mine_id"] = [
@@ -828,6 +897,15 @@ class _Builder:
         caps = [self.sites[x].capacity_final.get(final, math.nan) for x in chain]
         known = [c for c in caps if not math.isnan(c)]
         return min(known) if known else math.nan
+
+
+def _nearest(
+    dist: np.ndarray, rows: dict[str, int], ids: list[str]
+) -> dict[str, tuple[str, float]]:
+    """Per final facility: the nearest of the buyer's centres and its distance (reachable only)."""
+    best = np.argmin(dist, axis=1)
+    km = dist[np.arange(dist.shape[0]), best]
+    return {f: (ids[int(best[i])], float(km[i])) for f, i in rows.items() if np.isfinite(km[i])}
 
 
 class _Scorer:
@@ -844,6 +922,7 @@ class _Scorer:
         }
         self.stage = dict(zip(lay.facilities["id"], lay.facilities["stage"], strict=True))
         self._cache: dict[tuple[Any, ...], tuple[float, str]] = {}
+        self._legs: dict[tuple[Leg, ...], tuple[float, str, str]] = {}
 
     def _cached(self, key: tuple[Any, ...], fn: Any) -> tuple[float, str]:
         hit = self._cache.get(key)
@@ -861,16 +940,29 @@ class _Scorer:
         gov = self._cached(("g", countries), lambda: self._governance(countries))
         path = tuple(sorted({*countries, *r["owner_countries"], *r["via"]}))
         align = self._cached(("a", buyer, path), lambda: self._alignment(buyer, path, r))
-        flows = (
-            *tuple(
-                (countries[i], self.mineral, _control_stage(stages[i]), countries[i + 1])
-                for i in range(len(countries) - 1)
-            ),
-            (countries[-1], self.mineral, _control_stage(stages[-1]), buyer),
+        products = r["products"]
+        n = len(countries)
+        legs = tuple(
+            Leg(
+                countries[i],
+                countries[i + 1] if i + 1 < n else buyer,
+                self.mineral,
+                products[i],
+                buyer,
+                frozenset(countries[:i]),
+            )
+            for i in range(n)
         )
-        ctrl = self._cached(("x", flows), lambda: control_exposure(self.measures, flows, self.p))
+        ctrl = self._controls(legs)
         passages = frozenset(r["corridor"].split(";")) if r["corridor"] else frozenset()
-        choke = self._cached(("p", passages), lambda: chokepoint_exposure(passages, self.risk))
+        hit = r["disrupted"]
+        if hit:
+            choke = (
+                1.0,
+                f"closed on the natural route: {hit.replace(';', ', ')} (disrupted, 1.00)",
+            )
+        else:
+            choke = self._cached(("p", passages), lambda: chokepoint_exposure(passages, self.risk))
         return {
             "concentration": conc[0],
             "governance": gov[0],
@@ -881,8 +973,15 @@ class _Scorer:
             "governance_reason": gov[1],
             "alignment_reason": align[1],
             "export_controls_reason": ctrl[1],
+            "blocked": ctrl[2],
             "chokepoints_reason": choke[1],
         }
+
+    def _controls(self, legs: tuple[Leg, ...]) -> tuple[float, str, str]:
+        hit = self._legs.get(legs)
+        if hit is None:
+            hit = self._legs[legs] = leg_controls(self.measures, legs, self.p)
+        return hit
 
     def _concentration(
         self, stages: tuple[str, ...], countries: tuple[str, ...]
@@ -913,8 +1012,3 @@ class _Scorer:
         rel.sort(key=lambda x: (-x[0], x[1]))
         value = float(rel[0][0]) if rel else 0.0
         return value, "; ".join(f"{t} ({k})" for _, _, k, t in rel[:3])
-
-
-def _control_stage(stage: str) -> str:
-    """Export-control stage of what a facility ships (recyclers ship refined material)."""
-    return "refining" if stage == "recycling" else stage

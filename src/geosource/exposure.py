@@ -25,7 +25,7 @@ import datetime as dt
 import math
 import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -33,13 +33,16 @@ import pandas as pd
 
 from .countries import country_name
 from .layers import Layers
+from .minerals import PRODUCTS
 
 __all__ = [
     "COMPONENTS",
     "ExposureParams",
+    "Leg",
     "Measure",
     "country_shares",
     "governance_risk",
+    "leg_controls",
     "measures_in_force",
     "relation",
     "supply_concentration",
@@ -345,7 +348,7 @@ def _flags(countries: pd.DataFrame) -> dict[str, dict[str, bool]]:
 
 @dataclass(frozen=True)
 class Measure:
-    """An export-control measure as scoring sees it."""
+    """An export- or import-control measure as scoring sees it."""
 
     id: str
     country: str
@@ -358,16 +361,110 @@ class Measure:
     ends: dt.date | None
     suspends: str | None
     scope: str
+    products: frozenset[str] | None = None
+    """Product ids covered; ``None``: every product of the minerals made at ``stage``."""
+    extraterritorial: bool = False
+    direction: str = "export"
+    suspended_by: str | None = None
+    """Id (and end date) of a suspension in force that lifts this measure on the date."""
 
     def in_force(self, on: dt.date) -> bool:
         return self.effective <= on and (self.ends is None or on < self.ends)
 
     def binds(self, exporter: str, mineral: str, stage: str, importer: str) -> bool:
+        if self.direction != "export" or self.suspended_by is not None:
+            return False
         if self.country != exporter or mineral not in self.minerals:
             return False
         if self.stage not in (stage, "all"):
             return False
         return self.targets is None or importer in self.targets
+
+    def covers(self, mineral: str, product: str) -> bool:
+        """Whether the measure covers a product of a mineral (technology measures cover none)."""
+        if mineral not in self.minerals or self.stage == "technology":
+            return False
+        if self.products is not None:
+            return product in self.products
+        made_at = PRODUCTS[product].stage if product in PRODUCTS else "refining"
+        return self.stage in (made_at, "all")
+
+    def binds_leg(self, leg: Leg) -> bool:
+        """Whether the measure applies to a leg (see :class:`Leg`)."""
+        if leg.origin == leg.destination or not self.covers(leg.mineral, leg.product):
+            return False
+        if self.direction == "import":
+            origins_ok = self.targets is None or leg.origin in self.targets
+            return self.country == leg.destination and origins_ok
+        if self.country == leg.origin:
+            return self.targets is None or leg.destination in self.targets
+        # a re-export of this country's material from a third country toward a target
+        return (
+            self.extraterritorial
+            and self.country in leg.upstream
+            and leg.origin != leg.buyer
+            and (self.targets is None or leg.buyer in self.targets)
+            and leg.destination == leg.buyer
+        )
+
+    @property
+    def blocks(self) -> bool:
+        """A ban on every flow it covers: the chain is infeasible, not merely penalised."""
+        return self.measure == "ban" and self.scope == "all"
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One border a product crosses: from ``origin`` to ``destination`` (the next facility's
+    country, or the buyer's on the last leg); ``upstream`` holds every country the material
+    passed through before, for extraterritorial clauses."""
+
+    origin: str
+    destination: str
+    mineral: str
+    product: str
+    buyer: str
+    upstream: frozenset[str] = frozenset()
+
+
+def leg_controls(
+    measures: Iterable[Measure], legs: Iterable[Leg], params: ExposureParams
+) -> tuple[float, str, str]:
+    """Export-control component of a chain, and what blocks it.
+
+    Returns
+    -------
+    (value, reason, blocked): the most severe graded measure's value (severity × scope) with
+    every binding measure named in ``reason``; ``blocked`` names the bans that make the chain
+    infeasible (empty when none does).
+    """
+    worst, why, bans = 0.0, [], []
+    for leg in legs:
+        for m in measures:
+            if not m.binds_leg(leg):
+                continue
+            if m.suspended_by is not None:
+                why.append((0.0, f"{m.id} ({m.measure}) suspended by {m.suspended_by}"))
+                continue
+            value = params.severity.get(m.measure, 1.0) * params.scope.get(m.scope, 1.0)
+            text = (
+                f"{m.id} ({m.measure}"
+                + ("" if m.scope == "all" else f", {m.scope.replace('_', ' ')}")
+                + f", {leg.product.replace('_', ' ')} {leg.origin}→{leg.destination}"
+                + (", re-export" if m.country != leg.origin and m.direction == "export" else "")
+                + (", import" if m.direction == "import" else "")
+                + ")"
+            )
+            if m.blocks:
+                bans.append(text)
+            why.append((value, text))
+            worst = max(worst, value)
+    if not why:
+        return 0.0, "no export control in force on these flows", ""
+    if worst == 0.0:
+        return 0.0, "; ".join(t for _, t in sorted(why, key=lambda x: x[1])), ""
+    why.sort(key=lambda x: (-x[0], x[1]))
+    return worst, "; ".join(t for _, t in why), "; ".join(sorted(set(bans)))
 
 
 def _date(value: object) -> dt.date | None:
@@ -398,6 +495,7 @@ def _measures(controls: pd.DataFrame, day: dt.date) -> tuple[Measure, ...]:
         if start is None:
             continue
         targets = str(rec.get("targets") or "all")
+        products = rec.get("product_ids")
         every.append(
             Measure(
                 id=str(rec["id"]),
@@ -410,11 +508,23 @@ def _measures(controls: pd.DataFrame, day: dt.date) -> tuple[Measure, ...]:
                 ends=_date(rec.get("ends")),
                 suspends=None if _missing(rec.get("suspends")) else str(rec["suspends"]),
                 scope="all" if _missing(rec.get("scope")) else str(rec["scope"]),
+                products=None if _missing(products) else frozenset(str(products).split(";")),
+                extraterritorial=not _missing(rec.get("extraterritorial"))
+                and bool(rec.get("extraterritorial")),
+                direction="export" if _missing(rec.get("direction")) else str(rec["direction"]),
             )
         )
     active = [m for m in every if m.in_force(day)]
-    lifted = {m.suspends for m in active if m.measure == "suspension"}
-    return tuple(m for m in active if m.measure != "suspension" and m.id not in lifted)
+    lifted = {
+        m.suspends: f"{m.id}" + (f" until {m.ends.isoformat()}" if m.ends else "")
+        for m in active
+        if m.measure == "suspension" and m.suspends
+    }
+    return tuple(
+        replace(m, suspended_by=lifted[m.id]) if m.id in lifted else m
+        for m in active
+        if m.measure != "suspension"
+    )
 
 
 def _missing(value: object) -> bool:

@@ -22,7 +22,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .chains import as_date, build_chains, buyer_centres, layers_of, statuses
+from .chains import ChainOptions, as_date, build_chains, buyer_centres, layers_of, statuses
 from .exposure import ExposureParams
 from .layers import Layers
 from .minerals import normalize_mineral, normalize_product
@@ -344,8 +344,7 @@ def allocate(
         w,
         p,
         statuses(include_development),
-        closed=closed,
-        blocked=blocked,
+        ChainOptions(closed=closed, blocked=blocked),
     )
     caps = capacity_in_reference_units(lay, mid).set_index("id")
     used = set(frame["plant_id"]) | set(frame["mine_id"].dropna())

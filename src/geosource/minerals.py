@@ -239,6 +239,8 @@ class Product:
     market: bool = False
     modes: tuple[str, ...] = ("sea", "land")
     unit: str = "t"
+    stage: str = "refining"
+    """The stage whose facilities make it, as export-control measures name stages."""
     host: str | None = None
     """The host metal a by-product carrier is mined, moved and smelted for (zinc concentrate
     carries germanium): transport of the carrier is charged to the host, and the by-product
@@ -266,6 +268,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         "Spodumene concentrate (SC6)",
         0.06 * _LI2CO3 / _LI2O,
         "benchmark grade 6% Li2O × 73.89/29.88 t Li2CO3 per t Li2O = 0.148 t LCE",
+        stage="mining",
     ),
     Product(
         "lepidolite_concentrate",
@@ -274,6 +277,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         0.025 * _LI2CO3 / _LI2O,
         "typical 2-3% Li2O (2.5% used) × 2.473 = 0.062 t LCE; SMM Jiangxi survey, 25 Mar 2021",
         estimate=True,
+        stage="mining",
     ),
     Product(
         "brine",
@@ -282,6 +286,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         1.0,
         "counted as contained LCE; moves only inside integrated brine operations",
         shipped=False,
+        stage="mining",
     ),
     Product(
         "lithium_carbonate", "lithium", "Lithium carbonate", 1.0, "Li2CO3 is LCE by definition"
@@ -301,6 +306,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         "typical 2-5% Li (3.5% used) × 73.89/13.88 = 0.186 t LCE",
         estimate=True,
         market=True,
+        stage="recycling",
     ),
     # rare earths (t REO)
     Product(
@@ -311,6 +317,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         "typical 30-65% TREO (Mount Weld 35%: 15,593 t concentrate held 5,500 t REO in Q1 2013; "
         "monazite 55-60%); 40% used",
         estimate=True,
+        stage="mining",
     ),
     Product(
         "mixed_ree_carbonate",
@@ -344,6 +351,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         "doi:10.1007/s40831-016-0090-4): 0.36 t REO",
         estimate=True,
         modes=_FLY,
+        stage="manufacturing",
     ),
     Product(
         "magnet_scrap",
@@ -353,6 +361,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         "magnet alloy diluted by coatings, oxide and swarf coolant: 0.25-0.37, 0.34 used",
         estimate=True,
         market=True,
+        stage="recycling",
     ),
     # graphite (t C)
     Product(
@@ -362,6 +371,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         0.95,
         "typical 94-97% C; 95% used",
         estimate=True,
+        stage="mining",
     ),
     Product(
         "spherical_graphite",
@@ -370,7 +380,14 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         0.9995,
         "battery grade ≥ 99.95% C",
     ),
-    Product("anode_material", "graphite", "Anode material (graphite)", 0.999, "≥ 99.9% C"),
+    Product(
+        "anode_material",
+        "graphite",
+        "Anode material (graphite)",
+        0.999,
+        "≥ 99.9% C",
+        stage="manufacturing",
+    ),
     Product(
         "recovered_graphite",
         "graphite",
@@ -379,6 +396,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         "typical 90-98% C after leaching; 95% used",
         estimate=True,
         market=True,
+        stage="recycling",
     ),
     # gallium (t Ga)
     Product(
@@ -415,6 +433,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         "GaAs: 69.72 / 144.64 = 0.482 t Ga",
         market=True,
         modes=_FLY,
+        stage="recycling",
     ),
     # germanium (t Ge)
     Product(
@@ -425,6 +444,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         "typical 10-300 ppm Ge; 50 ppm used (Frenzel et al., Miner. Deposita 2014)",
         estimate=True,
         host="zinc",
+        stage="mining",
     ),
     Product(
         "ge_coal_ash",
@@ -433,6 +453,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         0.01,
         "about 0.2-3% Ge in fly ash of germanium-rich lignite (Wulantuga, Lincang); 1% used",
         estimate=True,
+        stage="mining",
     ),
     Product(
         "ge_concentrate",
@@ -461,6 +482,7 @@ _PRODUCT_LIST: tuple[Product, ...] = (
         estimate=True,
         market=True,
         modes=_FLY,
+        stage="recycling",
     ),
 )
 

@@ -8,6 +8,8 @@ through one (otherwise two ports linked to the same mine would form a land bridg
 
 from __future__ import annotations
 
+import difflib
+import functools
 import itertools
 import logging
 import weakref
@@ -32,6 +34,7 @@ __all__ = [
     "Route",
     "RouteMatrix",
     "alternative_routes",
+    "check_passages",
     "clear_routing_cache",
     "networkx_weight",
     "route_matrix",
@@ -293,7 +296,7 @@ class Route:
         """The set of chokepoints crossed: what makes two routes different options."""
         return frozenset(self.passages)
 
-    @property
+    @functools.cached_property
     def geometry(self) -> shapely.MultiLineString:
         """The route as lon/lat lines, cut at ±180° so maps draw it the short way."""
         return split_antimeridian(self.coords)
@@ -584,8 +587,47 @@ def _check_nodes(G: nx.MultiDiGraph, nodes: Iterable[Any], role: str) -> list[An
     return out
 
 
+def check_passages(G: nx.MultiDiGraph, closed_passages: Iterable[str]) -> tuple[str, ...]:
+    """The closed passages, sorted, after checking each is a chokepoint id or a searoute
+    passage name the graph knows; a typo raises ``ValueError`` with the valid ids.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> check_passages(G, ["suez", "malacca"])
+    ('malacca', 'suez')
+    """
+    if isinstance(closed_passages, str):
+        closed_passages = [closed_passages]
+    given = [str(p) for p in closed_passages]
+    if not given:
+        return ()
+    eng = _engine(G)
+    valid = sorted(
+        set().union(*eng.passages)
+        | {str(x) for x in eng.searoute if isinstance(x, str) and x}
+        | set(_chokepoint_ids(G))
+    )
+    for p in given:
+        if p not in valid:
+            close = difflib.get_close_matches(p, valid, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"closed_passages: {p!r} is not a passage.{hint} Valid: {', '.join(valid)}"
+            )
+    return tuple(sorted(set(given)))
+
+
+def _chokepoint_ids(G: nx.MultiDiGraph) -> list[str]:
+    lay = G.graph.get("layers")
+    if lay is None:
+        return []
+    return [str(i) for i in lay.chokepoints["id"]]
+
+
 def _closures(G: nx.MultiDiGraph, closed_passages: Iterable[str]) -> frozenset[str]:
-    return frozenset(closed_passages)
+    return frozenset(check_passages(G, closed_passages))
 
 
 def route_matrix(

@@ -315,6 +315,24 @@ BUILTIN_SCENARIOS: dict[str, Scenario] = {
             ),
         ),
         Scenario(
+            name="china-ree-export-ban",
+            description="A stress test: China bans every rare-earth export (concentrate, "
+            "oxides, metals, magnets) to every country; no such ban is in force",
+            source="Hypothetical. Reference: MOFCOM/GAC Announcement No. 18 of 2025 "
+            "(2025-04-04), whose licensing halted most medium and heavy rare-earth exports "
+            "for weeks in April-May 2025",
+            add_measures=(
+                ExportMeasure(
+                    "CHN",
+                    ("rare_earths",),
+                    "ban",
+                    "all",
+                    ("all",),
+                    id="scenario-chn-ree-export-ban",
+                ),
+            ),
+        ),
+        Scenario(
             name="red-sea-closure",
             description="No shipping through Bab el-Mandeb or the Suez Canal (as in the 2024 "
             "diversions around the Cape of Good Hope)",

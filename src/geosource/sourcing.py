@@ -22,6 +22,7 @@ import shapely
 
 from .chains import (
     ChainContext,
+    ChainOptions,
     Distinct,
     Links,
     as_date,
@@ -30,10 +31,12 @@ from .chains import (
     layers_of,
     statuses,
 )
+from .countries import normalize_country
 from .exposure import COMPONENTS, ExposureParams
 from .layers import Layers
 from .minerals import normalize_mineral, normalize_product
 from .network import node_id
+from .routing import check_passages
 from .scoring import Weights, pareto_by_group
 
 __all__ = ["OPTION_COLUMNS", "sourcing_paths"]
@@ -74,6 +77,8 @@ OPTION_COLUMNS: tuple[str, ...] = (
     "land_km",
     "air_km",
     "passages",
+    "disrupted",
+    "blocked",
     "capacity_t",
     "exposure",
     *COMPONENTS,
@@ -102,6 +107,9 @@ def sourcing_paths(
     distinct: Distinct = "countries",
     closed_passages: Iterable[str] = (),
     closed_nodes: Iterable[Any] = (),
+    exclude: Iterable[str] = (),
+    exclude_owners: Iterable[str] = (),
+    include_blocked: bool = False,
     layers: Layers | None = None,
 ) -> gpd.GeoDataFrame:
     """Ranked supply chains of a mineral's product for a buyer, each explaining itself.
@@ -141,7 +149,15 @@ def sourcing_paths(
         ``"countries"`` (default): one option per country of every stage and corridor, the best
         chain standing for the others; ``"facilities"``: every chain of distinct facilities.
     closed_passages, closed_nodes
-        Closures answered by the routing engine's masks (no graph rebuild).
+        Closures answered by the routing engine's masks (no graph rebuild). A closure never
+        makes an option better: an option whose natural route crossed a closed passage counts
+        that passage as disrupted (chokepoint component 1) on top of the longer detour.
+    exclude, exclude_owners
+        Countries no stage may be located in, or owned from (``exclude=["CHN"]`` is "outside
+        China"); names, alpha-2 and alpha-3 accepted.
+    include_blocked
+        Keep chains that a ban in force makes infeasible, flagged in ``blocked`` and ranked
+        after every feasible option (default: left out and listed in ``attrs["blocked"]``).
     layers
         Override the layers the graph carries.
 
@@ -178,8 +194,17 @@ def sourcing_paths(
     if not minerals or not buyers:
         raise ValueError("give at least one mineral and one buyer")
     allowed = statuses(include_development)
-    closed = tuple(sorted(set(closed_passages)))
-    blocked = frozenset(closed_nodes)
+    opts = ChainOptions(
+        links=links,
+        distinct=distinct,
+        closed=check_passages(G, closed_passages),
+        blocked=frozenset(closed_nodes),
+        include_blocked=include_blocked,
+        exclude=_countries(exclude, "exclude"),
+        exclude_owners=_countries(exclude_owners, "exclude_owners"),
+    )
+    closed = opts.closed
+    blocked_rows: list[dict[str, Any]] = []
     parts = []
     counts: dict[str, dict[str, int]] = {}
     chain_counts: dict[str, dict[str, int]] = {}
@@ -197,11 +222,9 @@ def sourcing_paths(
             w,
             p,
             allowed,
-            links=links,
-            distinct=distinct,
-            closed=closed,
-            blocked=blocked,
+            opts,
         )
+        blocked_rows.extend(_blocked_summary(context.blocked, mid))
         picked, n_options = _select(frame, k, distinct)
         for q, n in n_options.items():
             counts.setdefault(mid, {})[q] = n
@@ -226,18 +249,50 @@ def sourcing_paths(
         "links": links,
         "distinct": distinct,
         "closed_passages": list(closed),
+        "exclude": sorted(opts.exclude),
+        "exclude_owners": sorted(opts.exclude_owners),
+        "blocked": blocked_rows,
         "options": counts,
         "chains": chain_counts,
     }
     return out
 
 
+def _countries(values: Iterable[str], name: str) -> frozenset[str]:
+    if isinstance(values, str):
+        values = [values]
+    out = set()
+    for v in values:
+        try:
+            out.add(normalize_country(str(v)))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    return frozenset(out)
+
+
+def _blocked_summary(frame: pd.DataFrame, mineral: str) -> list[dict[str, Any]]:
+    """One line per blocked chain: what it was and the ban that blocks it."""
+    if frame.empty:
+        return []
+    return [
+        {
+            "mineral": mineral,
+            "query": r["query"],
+            "chain": list(r["chain"]),
+            "chain_countries": list(r["chain_countries"]),
+            "products": list(r["products"]),
+            "blocked_by": r["blocked"],
+        }
+        for r in frame.sort_values(["query", "score"], kind="mergesort").to_dict("records")
+    ]
+
+
 def _select(
     frame: pd.DataFrame, k: int | None, distinct: Distinct
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Per query: the distinct options, ranked; the Pareto front over them; the best ``k``."""
-    frame = frame.assign(_ids=frame["chain"].map(";".join))
-    order = ["query", "score", "tkm_per_t", "_ids", "demand_id"]
+    frame = frame.assign(_ids=frame["chain"].map(";".join), _b=frame["blocked"] != "")
+    order = ["query", "_b", "score", "tkm_per_t", "_ids", "demand_id"]
     frame = frame.sort_values(order, kind="mergesort")
     if distinct == "countries":
         group = ["query", "chain_countries", "corridor"]
@@ -246,7 +301,8 @@ def _select(
     else:
         best = frame.assign(chains=1)
     best = best.drop(columns="_ids").reset_index(drop=True)
-    best["pareto"] = pareto_by_group(best, "query", "tkm_per_t", "exposure")
+    best["pareto"] = pareto_by_group(best, "query", "tkm_per_t", "exposure") & ~best["_b"]
+    best = best.drop(columns="_b")
     best["rank"] = best.groupby("query", sort=False).cumcount().to_numpy() + 1
     counts = {str(q): int(n) for q, n in best.groupby("query", sort=False).size().items()}
     if k is not None:
@@ -300,6 +356,8 @@ def _finish(ranked: pd.DataFrame, ctx: ChainContext, mineral: str, day: dt.date)
     for c in ("distance_km", "tkm_per_t", "tonnes_per_t", "leg_km", "sea_km", "land_km", "air_km"):
         out[c] = ranked[c].to_numpy()
     out["passages"] = ranked["corridor"].to_numpy()
+    out["disrupted"] = ranked["disrupted"].to_numpy()
+    out["blocked"] = ranked["blocked"].to_numpy()
     out["capacity_t"] = ranked["capacity_t"].to_numpy(dtype=float)
     out["exposure"] = ranked["exposure"].to_numpy()
     for c in COMPONENTS:

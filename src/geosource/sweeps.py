@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .chains import as_date, build_chains, buyer_centres, statuses
+from .chains import ChainOptions, as_date, build_chains, buyer_centres, statuses
 from .layers import Layers
 from .minerals import normalize_product
 
@@ -253,8 +253,7 @@ def _evaluate_combo(
             applied.weights,
             ExposureParams(),
             statuses(include_development),
-            closed=applied.closed_passages,
-            blocked=applied.closed_nodes,
+            ChainOptions(closed=applied.closed_passages, blocked=applied.closed_nodes),
         )
         frame = frame.assign(_ids=frame["chain"].map(";".join))
         order = ["score", "tkm_per_t", "_ids", "demand_id"]

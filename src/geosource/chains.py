@@ -98,6 +98,8 @@ CHAIN_COLUMNS: tuple[str, ...] = (
     "tkm_per_t",
     "tonnes_per_t",
     "leg_km",
+    "leg_modes",
+    "leg_passages",
     "sea_km",
     "land_km",
     "air_km",
@@ -664,6 +666,8 @@ class _Builder:
                         "products": (),
                         "link": (),
                         "leg_km": (),
+                        "leg_modes": (),
+                        "leg_passages": (),
                         "tonnes": (),
                         "tkm": 0.0,
                         "km": 0.0,
@@ -715,8 +719,16 @@ class _Builder:
                 "chain": [(u, *c) for u, c in zip(j["up"], j["chain"], strict=True)],
                 "products": [(p, *c) for p, c in zip(j["prod"], j["products"], strict=True)],
                 "link": [(lk, *c) for lk, c in zip(j["link_y"], j["link_x"], strict=True)],
-                "leg_km": [(k, *c) for k, c in zip(km, j["leg_km"], strict=True)],
-                "tonnes": [(x, *c) for x, c in zip(t, j["tonnes"], strict=True)],
+                "leg_km": [(float(k), *c) for k, c in zip(km, j["leg_km"], strict=True)],
+                "leg_modes": [
+                    (dict(sorted(b.items())), *c)
+                    for b, c in zip(j["by_mode"], j["leg_modes"], strict=True)
+                ],
+                "leg_passages": [
+                    (";".join(sorted(p)), *c)
+                    for p, c in zip(j["passages_y"], j["leg_passages"], strict=True)
+                ],
+                "tonnes": [(float(x), *c) for x, c in zip(t, j["tonnes"], strict=True)],
                 "tkm": j["tkm"].to_numpy(dtype=float) + charged * km,
                 "km": base + km,
                 "sea_km": j["sea_km"].to_numpy(dtype=float)
@@ -866,6 +878,14 @@ class _Builder:
                 "tkm_per_t": g["tkm"].to_numpy(dtype=float) + last_km,
                 "tonnes_per_t": [(*t, 1.0) for t in g["tonnes"]],
                 "leg_km": [(*k, float(x)) for k, x in zip(g["leg_km"], last_km, strict=True)],
+                "leg_modes": [
+                    (*lm, dict(sorted(info[f][1].items())))
+                    for lm, f in zip(g["leg_modes"], g["final"], strict=True)
+                ],
+                "leg_passages": [
+                    (*lp, ";".join(sorted(info[f][0])))
+                    for lp, f in zip(g["leg_passages"], g["final"], strict=True)
+                ],
                 "sea_km": g["sea_km"].to_numpy(dtype=float)
                 + g["final"].map(lambda f: info[f][1].get("sea", 0.0)).to_numpy(dtype=float),
                 "land_km": g["land_km"].to_numpy(dtype=float)

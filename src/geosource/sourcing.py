@@ -73,6 +73,8 @@ OPTION_COLUMNS: tuple[str, ...] = (
     "tkm_per_t",
     "tonnes_per_t",
     "leg_km",
+    "leg_modes",
+    "leg_passages",
     "sea_km",
     "land_km",
     "air_km",
@@ -353,7 +355,8 @@ def _finish(ranked: pd.DataFrame, ctx: ChainContext, mineral: str, day: dt.date)
             "demand_id": ranked["demand_id"].to_numpy(),
         }
     )
-    for c in ("distance_km", "tkm_per_t", "tonnes_per_t", "leg_km", "sea_km", "land_km", "air_km"):
+    legs = ("tonnes_per_t", "leg_km", "leg_modes", "leg_passages")
+    for c in ("distance_km", "tkm_per_t", *legs, "sea_km", "land_km", "air_km"):
         out[c] = ranked[c].to_numpy()
     out["passages"] = ranked["corridor"].to_numpy()
     out["disrupted"] = ranked["disrupted"].to_numpy()

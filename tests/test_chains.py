@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import geosource as gs
-from geosource.chains import facility_products
+from geosource.chains import bloc_members, facility_products
 from geosource.minerals import PRODUCTS
 
 DAY = "2026-12-03"
@@ -213,3 +213,20 @@ def test_any_product_assignment_gives_only_compatible_chains(G, layers, data):
             if not PRODUCTS[moved[i]].shipped:
                 assert links[i] == "documented"
         assert moved[-1] in {"lithium_carbonate", "lithium_hydroxide"}
+
+
+def test_the_eu_is_a_buyer_made_of_its_members(G, layers):
+    paths = gs.sourcing_paths(G, "rare_earths", "EU", k=None, as_of=DAY)
+    assert set(paths["query"]) == {"EU"}
+    members = set(bloc_members(layers, "EU"))
+    assert {"DEU", "FRA", "POL"} <= members and "GBR" not in members
+    assert set(paths["buyer"]) <= members
+    assert paths["demand_id"].map(lambda d: d.split("-")[0].upper()).isin(members).all()
+
+
+def test_concentration_uses_the_share_of_the_product_each_stage_makes(G, layers):
+    """IEA: China makes about 94% of permanent magnets (production layer, product rows)."""
+    paths = gs.sourcing_paths(G, "rare_earths", "CHN", product="ndfeb_magnet", k=None, as_of=DAY)
+    chinese = paths[paths["chain_countries"].map(lambda c: c[-1] == "CHN")]
+    assert len(chinese)
+    assert chinese["concentration_reason"].str.contains("CHN 94% of ndfeb magnet").all()

@@ -65,6 +65,12 @@ from .scoring import pareto_front as pareto_front
 from .sourcing import sourcing_paths as sourcing_paths
 from .sweeps import monte_carlo as monte_carlo
 from .sweeps import sweep as sweep
+from .transport import Disruption as Disruption
+from .transport import TransportParams as TransportParams
+from .transport import red_sea_2024 as red_sea_2024
+from .transport import transport_costs as transport_costs
+from .world import WorldAllocation as WorldAllocation
+from .world import allocate_world as allocate_world
 
 __version__ = "0.1.0"
 
@@ -74,6 +80,7 @@ __all__ = [
     "PRODUCTS",
     "Allocation",
     "ChainOptions",
+    "Disruption",
     "ExposureParams",
     "Layers",
     "NetworkOptions",
@@ -81,9 +88,12 @@ __all__ = [
     "Route",
     "RouteMatrix",
     "Scenario",
+    "TransportParams",
     "Weights",
+    "WorldAllocation",
     "__version__",
     "allocate",
+    "allocate_world",
     "alternative_routes",
     "apply_scenario",
     "build_report",
@@ -115,6 +125,7 @@ __all__ = [
     "pareto_front",
     "product_graph",
     "read_layer",
+    "red_sea_2024",
     "route_matrix",
     "routes_to_gdf",
     "sample_raster",
@@ -125,6 +136,7 @@ __all__ = [
     "supply_concentration",
     "sweep",
     "tonnes_per_tonne",
+    "transport_costs",
     "validate_layer",
     "write_layer",
 ]

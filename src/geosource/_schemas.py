@@ -374,6 +374,15 @@ PRODUCTION = LayerSpec(
             nullable=True,
             doc="for unit=share: which figure the share comes from",
         ),
+        FieldSpec(
+            "product",
+            "str",
+            required=False,
+            nullable=True,
+            doc="product id (see gs.PRODUCTS) when the figure is for one product of a stage "
+            "(e.g. ndfeb_magnet, spherical_graphite); empty: the whole stage",
+            fix="use a product id of the row's mineral, or leave empty",
+        ),
         _SOURCE,
         _AS_OF,
         _NOTES,
@@ -593,6 +602,113 @@ AIRPORTS = LayerSpec(
     aliases=_LONLAT_ALIASES,
 )
 
+TRANSPORT_KINDS = (
+    "freight_rate",
+    "handling",
+    "canal_toll",
+    "speed",
+    "dwell",
+    "canal_wait",
+    "co2e",
+    "war_risk",
+)
+TRANSPORT_MODES = ("sea", "land", "air")
+CARGO_CLASSES = ("dry_bulk", "container", "air_cargo", "all")
+#: The unit each kind of transport parameter is given in.
+TRANSPORT_UNITS = {
+    "freight_rate": "USD/t-km",
+    "handling": "USD/t per port call",
+    "canal_toll": "USD/t per transit",
+    "speed": "km/day",
+    "dwell": "days per port call",
+    "canal_wait": "days per transit",
+    "co2e": "kg CO2e/t-km",
+    "war_risk": "USD/t per transit",
+}
+_UNIT_LIST = tuple(dict.fromkeys(TRANSPORT_UNITS.values()))
+
+TRANSPORT_PARAMS = LayerSpec(
+    "transport_params",
+    (
+        _id(doc="unique id of the parameter"),
+        FieldSpec(
+            "kind",
+            "str",
+            choices=TRANSPORT_KINDS,
+            doc="what the row prices or times",
+            fix="use one of: " + ", ".join(TRANSPORT_KINDS),
+        ),
+        FieldSpec(
+            "mode",
+            "str",
+            choices=TRANSPORT_MODES,
+            doc="transport mode",
+            fix="use one of: " + ", ".join(TRANSPORT_MODES),
+        ),
+        FieldSpec(
+            "cargo_class",
+            "str",
+            choices=CARGO_CLASSES,
+            doc="cargo class the row applies to (`all`: every class of the mode)",
+            fix="use one of: " + ", ".join(CARGO_CLASSES),
+        ),
+        FieldSpec(
+            "passage",
+            "str",
+            required=False,
+            nullable=True,
+            pattern=ID_PATTERN,
+            doc="chokepoint id, for canal_toll, canal_wait and war_risk rows; empty otherwise",
+            fix="give a chokepoint id such as `suez` or `panama`, or leave empty",
+        ),
+        FieldSpec(
+            "value",
+            "float",
+            minimum=0.0,
+            doc="the parameter, in `unit`",
+            fix="give a non-negative number without thousands separators",
+        ),
+        FieldSpec(
+            "unit",
+            "str",
+            choices=_UNIT_LIST,
+            doc="unit of value, low and high; one per kind",
+            fix="use one of: " + ", ".join(_UNIT_LIST),
+        ),
+        FieldSpec(
+            "low",
+            "float",
+            required=False,
+            nullable=True,
+            minimum=0.0,
+            doc="low end of the published range, in `unit`",
+            fix="give a non-negative number, or leave empty",
+        ),
+        FieldSpec(
+            "high",
+            "float",
+            required=False,
+            nullable=True,
+            minimum=0.0,
+            doc="high end of the published range, in `unit`",
+            fix="give a non-negative number, or leave empty",
+        ),
+        FieldSpec(
+            "estimate",
+            "bool",
+            doc="true where the value is derived or estimated rather than published as such "
+            "(the basis is in `notes`)",
+            fix="write true or false",
+        ),
+        _SOURCE,
+        _AS_OF,
+        _NOTES,
+    ),
+    geometry=None,
+    id_field="id",
+    doc="one cited transport parameter (freight rate, handling, toll, speed, dwell, CO2e)",
+)
+
 BOUNDARIES = LayerSpec(
     "boundaries",
     (
@@ -602,6 +718,57 @@ BOUNDARIES = LayerSpec(
     geometry="multipolygon",
     id_field="iso3",
     doc="Natural Earth 1:50m admin-0 country polygons",
+)
+
+DEMAND = LayerSpec(
+    "demand",
+    (
+        FieldSpec(
+            "buyer",
+            "str",
+            doc="ISO 3166-1 alpha-3 of the buyer, `EU` for the bloc, or `ROW` for the rest of the "
+            "world (so that world demand balances world supply)",
+            fix="write an ISO3 code, EU or ROW",
+        ),
+        FieldSpec("mineral", "mineral", fix="use one of: " + ", ".join(MINERALS)),
+        FieldSpec(
+            "product",
+            "str",
+            doc="product id (see gs.PRODUCTS), or `lithium_chemicals` for carbonate and "
+            "hydroxide together",
+            fix="use a product id of the row's mineral",
+        ),
+        FieldSpec("year", "int", minimum=1900, maximum=2100, fix="give a 4-digit year"),
+        FieldSpec(
+            "demand_t",
+            "float",
+            minimum=0.0,
+            doc="annual demand in `unit`",
+            fix="give a non-negative number without thousands separators",
+        ),
+        FieldSpec("unit", "str", doc="unit of demand_t (t LCE, t REO, t, t Ga, t Ge)"),
+        FieldSpec(
+            "basis",
+            "str",
+            choices=("consumption", "apparent_consumption", "imports", "estimate"),
+            doc="what the figure measures",
+            fix="use consumption, apparent_consumption, imports or estimate",
+        ),
+        FieldSpec(
+            "derivation",
+            "str",
+            required=False,
+            nullable=True,
+            doc="how the figure was derived where it is not published as such",
+        ),
+        FieldSpec("estimate", "bool", nullable=True, fix="write true or false"),
+        _SOURCE,
+        _AS_OF,
+        _NOTES,
+    ),
+    geometry=None,
+    id_field=None,
+    doc="a buyer's annual demand for a product of a mineral",
 )
 
 SPECS: dict[str, LayerSpec] = {
@@ -614,6 +781,8 @@ SPECS: dict[str, LayerSpec] = {
         CHOKEPOINTS,
         DEMAND_CENTRES,
         AIRPORTS,
+        TRANSPORT_PARAMS,
+        DEMAND,
         BOUNDARIES,
     )
 }

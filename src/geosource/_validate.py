@@ -403,12 +403,20 @@ def validate_frame(
             )
         )
 
-    # points given as geometry only: derive lon/lat
+    # points given as geometry only: derive lon/lat (only from 2D points)
+    not_points: set[int] = set()
     if spec.geometry == "point" and geom is not None:
+        geom = geom.map(_single_point)  # formats that promote points to one-part MultiPoints
+        for i, g in enumerate(geom):
+            problem = _not_a_point(g)
+            if problem is not None:
+                problems.append(Problem(file, i + 1, "geometry", *problem))
+                not_points.add(i)
         for axis, coord in (("lon", "x"), ("lat", "y")):
             if axis not in frame.columns:
                 frame[axis] = [
-                    getattr(g, coord) if g is not None and not g.is_empty else np.nan for g in geom
+                    np.nan if i in not_points or g is None or g.is_empty else getattr(g, coord)
+                    for i, g in enumerate(geom)
                 ]
 
     if (
@@ -441,7 +449,8 @@ def validate_frame(
         )
 
     out = frame.copy()
-    failed: set[tuple[int, str]] = set()
+    # a row whose geometry is not a point has no lon/lat to check further
+    failed: set[tuple[int, str]] = {(i, axis) for i in not_points for axis in ("lon", "lat")}
     for f in spec.fields:
         if f.name not in frame.columns:
             if not f.required:
@@ -588,6 +597,32 @@ def _pandera_problem(
     return Problem(file, row + 1, f.name, f"{value!r} fails check {check}", fix)
 
 
+def _single_point(g: Any) -> Any:
+    """A one-part MultiPoint as its point (GeoPackage and Shapefile layers promote points to
+    MultiPoints when any row is one); anything else as it is."""
+    if g is not None and g.geom_type == "MultiPoint" and len(g.geoms) == 1:
+        return g.geoms[0]
+    return g
+
+
+def _not_a_point(g: Any) -> tuple[str, str] | None:
+    """Why a geometry cannot stand for a site (problem, fix), or None for a 2D point or none."""
+    if g is None or g.is_empty:
+        return None
+    kind = g.geom_type
+    if kind != "Point":
+        return (
+            f"is a {kind}, not a point",
+            "give one point per row (e.g. the site's centroid), or `lon` and `lat` columns",
+        )
+    if g.has_z:
+        return (
+            f"is a 3D point (z = {g.z:g}); the layer takes lon/lat points",
+            "drop the z coordinate (e.g. shapely.force_2d, or ogr2ogr -dim XY)",
+        )
+    return None
+
+
 def _build_geometry(
     out: pd.DataFrame,
     frame: pd.DataFrame,
@@ -617,7 +652,7 @@ def _build_geometry(
         ]
         if geom is not None and "lon" in frame.columns and "lat" in frame.columns:
             for i, (g, p) in enumerate(zip(geom, points, strict=True)):
-                if g is None or p is None or g.is_empty:
+                if g is None or p is None or g.is_empty or (i, "lon") in failed:
                     continue
                 if g.geom_type != "Point" or g.distance(p) > 1e-6:
                     problems.append(
@@ -728,7 +763,9 @@ def _cross_checks(
         problems.extend(_product_checks(out, file, failed))
     if spec.kind == "production":
         keys = ["mineral", "stage", "country", "year", "unit"]
-        if set(keys) <= set(out.columns):
+        if "product" in out.columns:
+            keys.append("product")
+        if set(keys[:5]) <= set(out.columns):
             dup = out.duplicated(subset=keys, keep="first")
             for i in np.flatnonzero(dup.to_numpy()).tolist():
                 problems.append(
@@ -736,8 +773,9 @@ def _cross_checks(
                         file,
                         int(i) + 1,
                         "country",
-                        "duplicate figure for the same mineral, stage, country, year and unit",
-                        "keep one row per mineral, stage, country, year and unit",
+                        "duplicate figure for the same mineral, stage, product, country, year and "
+                        "unit",
+                        "keep one row per mineral, stage, product, country, year and unit",
                     )
                 )
     if spec.kind == "export_controls":

@@ -35,13 +35,16 @@ import pandas as pd
 from .countries import normalize_country
 from .errors import NoRouteError
 from .exposure import (
+    PRODUCTION_SHARE_PRODUCTS,
     ExposureParams,
     Leg,
+    capacity_shares,
     chokepoint_exposure,
     country_shares,
     governance_risk,
     leg_controls,
     measures_in_force,
+    product_shares,
     relation,
 )
 from .layers import Layers
@@ -62,8 +65,11 @@ __all__ = [
     "ChainContext",
     "ChainOptions",
     "as_date",
+    "bloc_members",
     "buyer_centres",
+    "buyer_queries",
     "chains",
+    "facility_capacity",
     "facility_products",
     "layers_of",
     "statuses",
@@ -219,6 +225,39 @@ def buyer_centres(layers: Layers, to: str, mineral: str) -> tuple[str, pd.DataFr
     return iso3, rows
 
 
+#: Buyers that are blocs: their members' demand centres, each scored with its own country.
+BLOCS: dict[str, str] = {"EU": "eu"}
+_BLOC_NAMES = {"eu": "EU", "european union": "EU", "european_union": "EU"}
+
+
+def bloc_members(layers: Layers, bloc: str) -> list[str]:
+    """ISO3 codes of a bloc's members (from the countries layer's flag column)."""
+    flag = BLOCS[bloc]
+    countries = layers.countries
+    return sorted(countries.loc[countries[flag].fillna(False).astype(bool), "iso3"])
+
+
+def buyer_queries(layers: Layers, to: str, mineral: str) -> list[tuple[str, str, pd.DataFrame]]:
+    """``(query, buyer country, demand centres)`` for a buyer: one entry for a country or a
+    demand centre, one per member with demand centres for a bloc (``"EU"``), all named by the
+    query the user gave.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> [b for _, b, _ in buyer_queries(gs.load_layers(), "EU", "lithium")]
+    ['DEU', 'HUN', 'POL']
+    """
+    bloc = _BLOC_NAMES.get(str(to).strip().lower())
+    if bloc is None:
+        return [(to, *buyer_centres(layers, to, mineral))]
+    members = set(bloc_members(layers, bloc))
+    have = sorted(set(layers.demand_centres["country"]) & members)
+    if not have:
+        raise ValueError(f"no demand centre in any {bloc} member; add one with gs.read_layer")
+    return [(bloc, *buyer_centres(layers, iso3, mineral)) for iso3 in have]
+
+
 def _split(value: object) -> tuple[str, ...]:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ()
@@ -330,7 +369,7 @@ def chains(
     w = weights if isinstance(weights, Weights) else Weights.from_dict(weights or {})
     p = params or ExposureParams()
     buyers = [to] if isinstance(to, str) else list(to)
-    queries = [(b, *buyer_centres(lay, b, mid)) for b in buyers]
+    queries = [q for b in buyers for q in buyer_queries(lay, b, mid)]
     frame, _ = build_chains(
         G,
         lay,
@@ -432,6 +471,15 @@ _UNIT_PRODUCT: dict[str, str] = {
     "t/y rare earth concentrate": "ree_concentrate",
     "t/y germanium concentrate": "ge_concentrate",
 }
+
+
+def facility_capacity(facilities: pd.DataFrame, final: str) -> dict[str, float]:
+    """Each facility's capacity in tonnes a year of ``final`` (nan where unknown), the way
+    chains count ``capacity_t``."""
+    return {
+        str(rec["id"]): _capacity_final({str(k): v for k, v in rec.items()}, (final,))[final]
+        for rec in facilities.to_dict("records")
+    }
 
 
 def _capacity_final(rec: dict[str, Any], finals: tuple[str, ...]) -> dict[str, float]:
@@ -954,8 +1002,9 @@ class _Scorer:
         stages = tuple(self.stage[x] for x in r["chain"])
         countries = r["chain_countries"]
         buyer = r["buyer"]
+        made = tuple(r["products"])
         conc = self._cached(
-            ("c", stages, countries), lambda: self._concentration(stages, countries)
+            ("c", stages, countries, made), lambda: self._concentration(stages, countries, made)
         )
         gov = self._cached(("g", countries), lambda: self._governance(countries))
         path = tuple(sorted({*countries, *r["owner_countries"], *r["via"]}))
@@ -1004,17 +1053,32 @@ class _Scorer:
         return hit
 
     def _concentration(
-        self, stages: tuple[str, ...], countries: tuple[str, ...]
+        self, stages: tuple[str, ...], countries: tuple[str, ...], products: tuple[str, ...]
     ) -> tuple[float, str]:
+        """Mean over the chain's facilities of their country's share of the product each makes:
+        production shares (USGS, IEA) for mining and the refined products they cover, capacity
+        shares of the facilities layer for the rest (spherical graphite, anode, metal, magnets,
+        high-purity gallium)."""
         parts = []
-        for stage, c in dict.fromkeys(zip(stages, countries, strict=True)):
-            key = "mining" if stage == "mining" else "refining"
-            shares, basis = self.shares[key]
+        for stage, c, product in dict.fromkeys(zip(stages, countries, products, strict=True)):
+            shares, basis = product_shares(self.lay, self.mineral, product)
+            what = product.replace("_", " ")
+            if not shares.empty:
+                pass
+            elif stage == "mining":
+                shares, basis = self.shares["mining"]
+                what = "mining"
+            elif product in PRODUCTION_SHARE_PRODUCTS:
+                shares, basis = self.shares["refining"]
+                what = "refining"
+            else:
+                shares, basis = capacity_shares(self.lay, product)
+                what = product.replace("_", " ")
             if shares.empty:
-                parts.append((self.p.unknown, f"{key}: no production figures"))
+                parts.append((self.p.unknown, f"{what}: {basis} (set to {self.p.unknown:g})"))
             else:
                 v = float(shares.get(c, 0.0))
-                parts.append((v, f"{c} {v:.0%} of {key} ({basis})"))
+                parts.append((v, f"{c} {v:.0%} of {what} ({basis})"))
         return float(np.mean([v for v, _ in parts])), "; ".join(t for _, t in parts)
 
     def _governance(self, countries: tuple[str, ...]) -> tuple[float, str]:

@@ -40,10 +40,12 @@ __all__ = [
     "ExposureParams",
     "Leg",
     "Measure",
+    "capacity_shares",
     "country_shares",
     "governance_risk",
     "leg_controls",
     "measures_in_force",
+    "product_shares",
     "relation",
     "supply_concentration",
 ]
@@ -168,6 +170,8 @@ def country_shares(layers: Layers, mineral: str, stage: str) -> tuple[pd.Series,
     """
     prod = layers.production
     rows = prod[(prod["mineral"] == mineral) & (prod["stage"] == stage)]
+    if "product" in rows.columns:
+        rows = rows[rows["product"].isna()]
     tonnes = rows[(rows["unit"] != "share") & rows["quantity"].notna()]
     if len(tonnes):
         years = [
@@ -193,6 +197,80 @@ def country_shares(layers: Layers, mineral: str, stage: str) -> tuple[pd.Series,
             f"IEA refining shares {year} (as quoted)",
         )
     return pd.Series(dtype=float), "no production figures"
+
+
+#: Products whose concentration comes from the production layer's stage shares (USGS/IEA);
+#: other processed products use capacity shares of the facilities layer.
+PRODUCTION_SHARE_PRODUCTS: frozenset[str] = frozenset(
+    {
+        "lithium_carbonate",
+        "lithium_hydroxide",
+        "mixed_ree_carbonate",
+        "separated_oxide",
+        "primary_gallium",
+        "refined_germanium",
+        "ge_concentrate",
+    }
+)
+
+
+def product_shares(layers: Layers, mineral: str, product: str) -> tuple[pd.Series, str]:
+    """Each country's share of world output of one product (production rows that name it), latest
+    year; empty when the layer has none."""
+    prod = layers.production
+    if "product" not in prod.columns:
+        return pd.Series(dtype=float), "no product figures"
+    rows = prod[
+        (prod["mineral"] == mineral) & (prod["product"] == product) & prod["quantity"].notna()
+    ]
+    if rows.empty:
+        return pd.Series(dtype=float), "no product figures"
+    year = int(rows["year"].max())
+    ofyear = rows[rows["year"] == year]
+    world = 1.0
+    if (ofyear["unit"] != "share").any() and (ofyear["country"] == "WLD").any():
+        world = float(ofyear.loc[ofyear["country"] == "WLD", "quantity"].iloc[0])
+        parts = ofyear[~ofyear["country"].isin(["WLD", "ROW"])]
+        shares = parts.set_index("country")["quantity"].astype(float) / world
+    else:
+        parts = ofyear[(ofyear["unit"] == "share") & (ofyear["country"] != "ROW")]
+        shares = parts.set_index("country")["quantity"].astype(float)
+    source = ", ".join(str(ofyear["source"].iloc[0]).split(", ")[:2])
+    rest = ofyear.loc[ofyear["country"] == "ROW", "quantity"]
+    other = (
+        f"; countries not listed {float(rest.iloc[0]) / world:.0%} together" if len(rest) else ""
+    )
+    return shares.sort_index(), f"{year}: {source}{other}"
+
+
+def capacity_shares(layers: Layers, product: str) -> tuple[pd.Series, str]:
+    """Each country's share of the operating capacity listed for a product in the facilities
+    layer (rows whose ``capacity_product`` is that product), with a sentence saying so.
+
+    A lower bound of the true concentration where the layer misses plants; the basis names how
+    many facilities and tonnes it rests on.
+    """
+    fac = layers.facilities
+    if "capacity_product" not in fac.columns:
+        return pd.Series(dtype=float), "no capacity figures"
+    return _CACHE.get(fac, ("capacity_shares", product), lambda: _capacity_shares(fac, product))  # type: ignore[no-any-return]
+
+
+def _capacity_shares(fac: pd.DataFrame, product: str) -> tuple[pd.Series, str]:
+    rows = fac[
+        (fac["capacity_product"] == product)
+        & (fac["status"] == "operating")
+        & fac["capacity"].notna()
+    ]
+    total = float(rows["capacity"].sum()) if len(rows) else 0.0
+    if total <= 0:
+        return pd.Series(dtype=float), f"no operating capacity listed for {product}"
+    shares = (rows.groupby("country")["capacity"].sum() / total).astype(float).sort_index()
+    unit = str(rows["capacity_unit"].iloc[0])
+    return shares, (
+        f"share of the {total:,.0f} {unit} of operating {product.replace('_', ' ')} capacity "
+        f"listed at {len(rows)} facilities in the layer, not of world capacity"
+    )
 
 
 def supply_concentration(layers: Layers, mineral: str, stage: str = "mining") -> dict[str, Any]:

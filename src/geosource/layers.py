@@ -89,6 +89,8 @@ class Layers:
     chokepoints: gpd.GeoDataFrame
     demand_centres: gpd.GeoDataFrame
     airports: gpd.GeoDataFrame
+    transport_params: pd.DataFrame
+    demand: pd.DataFrame
     boundaries: gpd.GeoDataFrame
 
     @property
@@ -443,7 +445,8 @@ def read_layer(
         (``geometry_wkt`` for polygon layers).
     kind
         ``facilities``, ``production``, ``countries``, ``export_controls``, ``chokepoints``,
-        ``demand_centres`` or ``airports``; guessed from the columns when omitted.
+        ``demand_centres``, ``airports`` or ``transport_params``; guessed from the columns when
+        omitted.
     skip_invalid
         Keep going past bad rows: they are left out, listed in a ``SkippedRowsWarning`` and in
         ``result.attrs["skipped"]`` (row, id, reasons). Problems with the file itself (a missing

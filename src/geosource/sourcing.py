@@ -27,7 +27,7 @@ from .chains import (
     Links,
     as_date,
     build_chains,
-    buyer_centres,
+    buyer_queries,
     layers_of,
     statuses,
 )
@@ -38,10 +38,21 @@ from .minerals import normalize_mineral, normalize_product
 from .network import node_id
 from .routing import check_passages
 from .scoring import Weights, pareto_by_group
+from .transport import TransportParams, transport_costs
 
 __all__ = ["OPTION_COLUMNS", "sourcing_paths"]
 
 log = logging.getLogger(__name__)
+
+#: Transport columns (docs/transport.md), after ``capacity_t``.
+TRANSPORT_OUTPUT: tuple[str, ...] = (
+    "cost_usd_per_t",
+    "days",
+    "co2e_kg_per_t",
+    "leg_cost_usd_per_t",
+    "leg_days",
+    "leg_co2e_kg_per_t",
+)
 
 #: Columns of the frame :func:`sourcing_paths` returns, in order (geometry last).
 OPTION_COLUMNS: tuple[str, ...] = (
@@ -82,6 +93,7 @@ OPTION_COLUMNS: tuple[str, ...] = (
     "disrupted",
     "blocked",
     "capacity_t",
+    *TRANSPORT_OUTPUT,
     "exposure",
     *COMPONENTS,
     "score",
@@ -213,7 +225,7 @@ def sourcing_paths(
     for m in minerals:
         mid = normalize_mineral(m)
         finals = normalize_product(mid, product)
-        queries = [(b, *buyer_centres(lay, b, mid)) for b in buyers]
+        queries = [q for b in buyers for q in buyer_queries(lay, b, mid)]
         frame, context = build_chains(
             G,
             lay,
@@ -232,7 +244,7 @@ def sourcing_paths(
             counts.setdefault(mid, {})[q] = n
         sizes = frame.groupby("query", sort=True).size()
         chain_counts[mid] = {str(q): int(n) for q, n in sizes.items()}
-        parts.append(_finish(picked, context, mid, day))
+        parts.append(_with_transport(_finish(picked, context, mid, day), lay))
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     out = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
     out.attrs = {
@@ -381,6 +393,21 @@ def _finish(ranked: pd.DataFrame, ctx: ChainContext, mineral: str, day: dt.date)
     out["chains"] = ranked["chains"].to_numpy()
     result: pd.DataFrame = gpd.GeoDataFrame(out, geometry=geoms, crs="EPSG:4326")
     return result
+
+
+def _with_transport(out: pd.DataFrame, lay: Layers) -> pd.DataFrame:
+    """Landed freight cost, days and CO2e of each option (docs/transport.md), from the layers'
+    transport parameters; placed before the exposure columns."""
+    if out.empty:
+        for c in TRANSPORT_OUTPUT:
+            out[c] = pd.Series(dtype=object)
+        return out
+    params = TransportParams.from_frame(lay.transport_params, file="transport_params")
+    tc = transport_costs(out, params)
+    at = list(out.columns).index("capacity_t") + 1
+    for i, c in enumerate(TRANSPORT_OUTPUT):
+        out.insert(at + i, c, tc[c].to_numpy())
+    return out
 
 
 def _reasons(r: dict[str, Any]) -> str:

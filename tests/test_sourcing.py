@@ -344,7 +344,9 @@ def test_scoring_doc_concentration_table_is_current(layers):
     rows = [
         line.split("|")[1:-1]
         for line in text.splitlines()
-        if line.startswith("| ") and line.split("|")[1].strip() in names
+        if line.startswith("| ")
+        and line.split("|")[1].strip() in names
+        and line.split("|")[2].strip() in ("mining", "refining")
     ]
     assert len(rows) == 6
     for cells in rows:

@@ -337,3 +337,33 @@ def test_skip_invalid_reports_every_skipped_row(tmp_path, capsys, synthetic_faci
 def test_valid_file_exits_zero(synthetic_facilities_csv, capsys):
     assert run(["layers", "validate", synthetic_facilities_csv]) == 0
     assert "3 valid facilities rows" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".parquet"])
+@pytest.mark.parametrize(
+    ("shape", "text"),
+    [
+        ("POLYGON ((80 13, 81 13, 81 14, 80 13))", "is a Polygon, not a point"),
+        ("LINESTRING (80 13, 81 14)", "is a LineString, not a point"),
+        ("MULTIPOINT ((80 13), (81 14))", "is a MultiPoint, not a point"),
+        ("POINT Z (80.27 13.08 5)", "is a 3D point (z = 5)"),
+    ],
+)
+def test_non_point_geometry_in_a_point_layer(tmp_path, synthetic_facilities, suffix, shape, text):
+    """SYNTHETIC rows as a spatial file without lon/lat columns; row 2 is not a 2D point."""
+    import geopandas as gpd
+    import shapely
+
+    df = synthetic_facilities.drop(columns=["lon", "lat"])
+    points = [shapely.Point(118.07, -33.86), shapely.from_wkt(shape), shapely.Point(-97.33, 32.75)]
+    gdf = gpd.GeoDataFrame(df, geometry=points, crs="EPSG:4326")
+    path = tmp_path / f"mixed{suffix}"
+    gdf.to_parquet(path) if suffix == ".parquet" else gdf.to_file(path)
+    with pytest.raises(gs.errors.LayerError) as info:
+        gs.read_layer(path, "facilities")
+    assert [(p.row, p.field) for p in info.value.problems] == [(2, "geometry")]
+    assert text in info.value.problems[0].problem
+    with pytest.warns(gs.errors.SkippedRowsWarning):
+        kept = gs.read_layer(path, "facilities", skip_invalid=True)
+    assert list(kept["id"]) == ["t-one", "t-three"]
+    assert not kept.geometry.has_z.any()

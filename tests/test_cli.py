@@ -188,3 +188,42 @@ def test_sweep_command(tmp_path, capsys):
     cfg.write_text('mineral = "graphite"\nto = "JPN"\ndraws = 5\n', encoding="utf-8")
     assert run(["sweep", str(cfg), "-o", str(out)]) == 2
     assert "unknown key 'draws'" in capsys.readouterr().err
+
+
+def test_paths_passes_every_sourcing_option_to_the_api(monkeypatch, capsys):
+    import geosource as gs
+
+    seen: dict[str, object] = {}
+    real = gs.sourcing_paths
+
+    def spy(G, mineral, to, k, **kwargs):
+        seen.update(kwargs, mineral=mineral, to=to, k=k)
+        return real(G, mineral, to, k, **kwargs)
+
+    monkeypatch.setattr(gs, "sourcing_paths", spy)
+    args = ["paths", "-m", "rare_earths", "-t", "IND", "-t", "JPN", "--product", "ndfeb_magnet"]
+    args += ["--distinct", "facilities", "--exclude", "China", "--exclude", "RU"]
+    args += ["--exclude-owners", "CHN", "--include-blocked", "--status", "construction"]
+    args += ["--status", "deposit", "--k", "2", "--as-of", "2026-12-03", "--json"]
+    assert run(args) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert {r["query"] for r in records} == {"IND", "JPN"}, "every --to is honoured"
+    assert all(r["product"] == "ndfeb_magnet" for r in records)
+    assert not any({"CHN", "RUS"} & set(r["chain_countries"]) for r in records)
+    assert seen["to"] == ["IND", "JPN"] and seen["k"] == 2
+    assert seen["product"] == "ndfeb_magnet" and seen["distinct"] == "facilities"
+    assert seen["links"] == "compatible" and seen["include_blocked"] is True
+    assert seen["exclude"] == ["China", "RU"] and seen["exclude_owners"] == ["CHN"]
+    assert seen["include_development"] == ["construction", "deposit"]
+
+    seen.clear()
+    args = ["paths", "-m", "graphite", "-t", "IND", "--include-development", "--links"]
+    assert run([*args, "documented", "--as-of", "2026-12-03", "--json"]) == 0
+    assert seen["include_development"] is True and seen["links"] == "documented"
+
+
+def test_map_without_buyer_draws_the_mineral_asked_for(tmp_path, capsys):
+    out = tmp_path / "maps" / "gallium.html"
+    assert run(["map", "-m", "gallium", "-o", str(out)]) == 0
+    assert "Gallium: facilities and trade layers" in out.read_text(encoding="utf-8")
+    assert [p.name for p in out.parent.iterdir()] == ["gallium.html"], "no temporary files left"

@@ -1,17 +1,90 @@
-"""The ``geosource`` command: parses arguments, calls the API, prints. No logic lives here."""
+"""The ``geosource`` command: parses arguments, checks all of them before any work starts, calls
+the API, prints. No logic lives here.
+
+Every bad invocation ends the same way: one line on stderr that names the file, field or option
+and the value, and says what to do instead; exit code 2; no traceback. Every file written goes
+to a temporary name beside its target and is renamed into place; report and sweep folders are
+built beside the old one and swapped in whole, their manifest written last.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import click
 import typer
+from typer.core import TyperCommand
 
+from ._config import EXECUTORS, check_demand_t, check_scheduler, read_config, validate_config
+from ._files import (
+    atomic_folder,
+    atomic_path,
+    check_output_file,
+    check_output_folder,
+    sha256,
+    write_text,
+)
 from .errors import GeosourceError, LayerError
 from .layers import Layers
+from .sweeps import check_scheduler_reachable
+
+
+class _Command(TyperCommand):
+    """A command that refuses a single-valued option given twice (click would keep the last
+    value and drop the others without a word)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _refuse_repeats(self.params, args)
+        result: list[str] = super().parse_args(ctx, args)
+        return result
+
+
+def _refuse_repeats(params: list[Any], args: list[str]) -> None:
+    options: dict[str, Any] = {}
+    for p in params:
+        names = [*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ())]
+        if names and names[0].startswith("-") and not getattr(p, "is_flag", False):
+            options.update(dict.fromkeys(names, p))
+    given: dict[str, list[str]] = {}
+    i = 0
+    while i < len(args) and args[i] != "--":
+        token = args[i]
+        name, attached = _split_option(token)
+        p = options.get(name)
+        if p is not None:
+            if not attached:
+                i += 1
+            if not getattr(p, "multiple", False):
+                given.setdefault(p.name, []).append(
+                    token if attached else f"{token} {_at(args, i)}"
+                )
+        i += 1
+    for uses in given.values():
+        if len(uses) > 1:
+            name = _split_option(uses[0].split(" ", 1)[0])[0]
+            raise click.UsageError(
+                f"{name} takes one value but was given {len(uses)} times "
+                f"({', '.join(uses)}); give it once"
+            )
+
+
+def _split_option(token: str) -> tuple[str, bool]:
+    """The option name in a token and whether its value is attached (``--k=5``, ``-o5``)."""
+    if token.startswith("--"):
+        return token.split("=", 1)[0], "=" in token
+    if token.startswith("-") and len(token) > 1:
+        return token[:2], len(token) > 2
+    return "", False
+
+
+def _at(args: list[str], i: int) -> str:
+    return args[i] if i < len(args) else ""
+
 
 app = typer.Typer(
     name="geosource",
@@ -35,6 +108,9 @@ _KINDS = (
     "demand_centres",
     "airports",
 )
+_LAYER_SUFFIXES = (".csv", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".shp")
+_RESULT_SUFFIXES = (".gpkg", ".parquet", ".csv", ".geojson")
+_CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 
 
 _TABLE = [
@@ -66,7 +142,7 @@ def _pandas_display() -> None:
     pd.set_option("display.max_rows", 500)
 
 
-@layers_app.command("list")
+@layers_app.command("list", cls=_Command)
 def layers_list() -> None:
     """List the bundled layers with their row counts and what one row is.
 
@@ -82,7 +158,7 @@ def layers_list() -> None:
     typer.echo("  ports            read from the installed searoute package (UN/LOCODE)")
 
 
-@layers_app.command("show")
+@layers_app.command("show", cls=_Command)
 def layers_show(
     name: Annotated[str, typer.Argument(help="Layer name, e.g. facilities.")],
     mineral: Annotated[str | None, typer.Option(help="Only rows of this mineral.")] = None,
@@ -100,9 +176,9 @@ def layers_show(
     names = [*_KINDS, "boundaries"]
     if name not in names:
         raise click.UsageError(f"no layer {name!r}; layers are: {', '.join(names)}")
+    key = normalize_mineral(mineral) if mineral is not None else None
     frame = load_layers()[name]
-    if mineral is not None:
-        key = normalize_mineral(mineral)
+    if key is not None:
         if "mineral" in frame.columns:
             frame = frame[frame["mineral"] == key]
         elif "minerals" in frame.columns:
@@ -137,7 +213,7 @@ def layers_show(
     typer.echo(f"{len(frame)} rows")
 
 
-@layers_app.command("validate")
+@layers_app.command("validate", cls=_Command)
 def layers_validate(
     file: Annotated[
         Path, typer.Argument(help="CSV, GeoPackage, GeoJSON, GeoParquet or Shapefile.")
@@ -155,7 +231,7 @@ def layers_validate(
 ) -> None:
     """Check a layer file and report every problem (file, row, field: problem — fix).
 
-    Exit code 0 when valid, 2 when not.
+    Exit code 0 when valid, 2 when not (with --skip-invalid: when no row is valid).
 
     Example: geosource layers validate my_mines.csv --kind facilities
     """
@@ -163,10 +239,17 @@ def layers_validate(
 
     if kind is not None and kind not in _KINDS:
         raise click.UsageError(f"unknown kind {kind!r}; kinds are: {', '.join(_KINDS)}")
+    if output is not None:
+        check_output_file(output, _LAYER_SUFFIXES, "layer")
     report = validate_layer(file, kind)
     if report.file_problems() or (report.problems and not skip_invalid):
         raise LayerError(report.problems)
     data = report.valid() if skip_invalid else report.data
+    if report.problems and len(data) == 0:
+        raise LayerError(
+            f"{file}: no valid rows: every one of the {len(report.data)} rows has a problem "
+            f"(first: {report.problems[0]}); nothing written"
+        )
     if report.problems:
         skipped = report.skipped()
         typer.echo(f"{file}: skipped {len(skipped)} of {len(report.data)} rows:", err=True)
@@ -174,11 +257,12 @@ def layers_validate(
             typer.echo(f"  {line}", err=True)
     typer.echo(f"{file}: {len(data)} valid {report.kind} rows")
     if output is not None:
-        write_layer(data.reset_index(drop=True), output, kind=report.kind)
+        with atomic_path(output) as tmp:
+            write_layer(data.reset_index(drop=True), tmp, kind=report.kind)
         typer.echo(f"wrote {output}")
 
 
-@app.command("demo")
+@app.command("demo", cls=_Command)
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the result files.")] = Path(
         "out"
@@ -197,6 +281,8 @@ def demo(
 
     from .layers import load_layers
 
+    validate_config({"mineral": ["lithium"], "to": ["IND"], "as_of": as_of}, "sourcing")
+    check_output_folder(out, "demo", replace=False)
     t0 = time.perf_counter()
     layers = load_layers()
     _pandas_display()
@@ -251,25 +337,23 @@ def demo(
 
     results = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
     results.attrs = {"weights": frames[0].attrs["weights"]}
-    out.mkdir(parents=True, exist_ok=True)
-    gs.write_layer(results, out / "sourcing_paths.gpkg")
-    results.drop(columns="geometry").to_csv(
-        out / "sourcing_paths.csv", index=False, lineterminator="\n"
+    with atomic_path(out / "sourcing_paths.gpkg") as tmp:
+        gs.write_layer(results, tmp)
+    with atomic_path(out / "sourcing_paths.csv") as tmp:
+        results.drop(columns="geometry").to_csv(tmp, index=False, lineterminator="\n")
+    title = (
+        "Sourcing options: lithium, rare earths and graphite for India; "
+        "gallium and germanium for the US"
     )
-    gs.map_paths(
-        results,
-        layers,
-        title="Sourcing options: lithium, rare earths and graphite for India; "
-        "gallium and germanium for the US",
-    ).save(str(out / "demo_map.html"))
-    gs.map_layers(layers, "rare_earths").save(str(out / "layers_map.html"))
-    gs.save_map_png(results, layers, out / "demo_map.png")
+    _save_map(gs.map_paths(results, layers, title=title), out / "demo_map.html")
+    _save_map(gs.map_layers(layers, "rare_earths"), out / "layers_map.html")
+    with atomic_path(out / "demo_map.png") as tmp:
+        gs.save_map_png(results, layers, tmp)
     full = gs.sourcing_paths(G, "lithium", "IND", k=None, as_of=as_of)
-    gs.pareto_chart(
-        full,
-        out / "pareto_lithium_IND.png",
-        title=f"Lithium for India: distance vs exposure ({len(full)} options)",
-    )
+    with atomic_path(out / "pareto_lithium_IND.png") as tmp:
+        gs.pareto_chart(
+            full, tmp, title=f"Lithium for India: distance vs exposure ({len(full)} options)"
+        )
     typer.echo(
         f"\nwrote to {out}/: sourcing_paths.gpkg, sourcing_paths.csv ({len(results)} options), "
         "demo_map.html, layers_map.html, demo_map.png, pareto_lithium_IND.png "
@@ -277,70 +361,169 @@ def demo(
     )
 
 
+def _save_map(m: Any, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        m.save(str(tmp))
+
+
 _MINERAL_HELP = "Mineral: lithium, rare_earths, graphite, gallium, germanium (repeatable)."
 _TO_HELP = "Buyer: a country (IND, India) or a demand-centre id (repeatable)."
+_STATUS_HELP = (
+    "Also consider facilities of this status (repeatable): construction, development, "
+    "deposit, suspended, closed."
+)
 
 
-def _graph(scenario: str | None) -> tuple[Any, Any, Any]:
-    """Layers, graph and (optionally) the applied scenario."""
+@dataclass(frozen=True)
+class _Query:
+    """The checked arguments of a sourcing query (``paths``, ``map``)."""
+
+    minerals: list[str]
+    buyers: list[str]
+    k: int | None
+    weights: Any
+    options: dict[str, Any]
+
+    @classmethod
+    def check(cls, args: dict[str, Any], weights: Path | None = None) -> _Query:
+        """Check every option at once (one line naming each bad one), then the weights file."""
+        checked = validate_config(args, "sourcing")
+        w = _weights(weights)
+        statuses = checked.pop("status", [])
+        development = checked.pop("include_development", False)
+        options = {
+            "as_of": checked.get("as_of"),
+            "include_development": statuses or development,
+            "product": checked.get("product"),
+            "links": checked.get("links", "compatible"),
+            "distinct": checked.get("distinct", "countries"),
+            "exclude": checked.get("exclude", []),
+            "exclude_owners": checked.get("exclude_owners", []),
+            "include_blocked": checked.get("include_blocked", False),
+        }
+        k = checked.get("k", 5)
+        return cls(checked["mineral"], checked["to"], k or None, w, options)
+
+
+def _weights(path: Path | None) -> Any:
+    if path is None:
+        return None
+    import geosource as gs
+
+    data = read_config(path, "weights")
+    try:
+        return gs.Weights.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _scenario(value: str | None) -> Any:
+    """A built-in scenario, or a scenario file checked against its schema; None for none."""
+    if value is None:
+        return None
+    import geosource as gs
+
+    if Path(value).suffix.lower() not in _CONFIG_SUFFIXES:
+        return gs.get_scenario(value)
+    data = read_config(value, "scenario")
+    try:
+        return gs.Scenario.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{value}: {exc}") from None
+
+
+def _graph(scenario: Any) -> tuple[Any, Any, Any]:
+    """Layers, graph and (optionally) the applied scenario, its ids checked against the layers
+    before the graph is built."""
     import geosource as gs
 
     layers = gs.load_layers()
+    if scenario is not None:
+        scenario.check(layers)
     G = gs.graph_from_layers(layers)
-    applied = gs.apply_scenario(G, layers, scenario) if scenario else None
+    applied = gs.apply_scenario(G, layers, scenario) if scenario is not None else None
     return layers, G, applied
 
 
-def _paths(
-    G: Any,
-    applied: Any,
-    minerals: list[str],
-    to: list[str],
-    k: int | None,
-    as_of: str | None,
-    weights: Path | None,
-    include_development: bool,
-) -> Any:
+def _paths(G: Any, applied: Any, q: _Query) -> Any:
     import geosource as gs
 
-    w = gs.Weights.read(weights) if weights else None
-    kwargs: dict[str, Any] = {"as_of": as_of, "include_development": include_development}
-    if w is not None:
-        kwargs["weights"] = w
+    kwargs = dict(q.options)
+    if q.weights is not None:
+        kwargs["weights"] = q.weights
     if applied is not None:
-        return applied.sourcing_paths(minerals, to, k, **kwargs)
-    return gs.sourcing_paths(G, minerals, to, k, **kwargs)
+        return applied.sourcing_paths(q.minerals, q.buyers, q.k, **kwargs)
+    return gs.sourcing_paths(G, q.minerals, q.buyers, q.k, **kwargs)
 
 
 def _write_results(frame: Any, output: Path) -> None:
     import geosource as gs
 
-    suffix = output.suffix.lower()
-    if suffix == ".csv":
-        output.parent.mkdir(parents=True, exist_ok=True)
-        frame.drop(columns="geometry").to_csv(output, index=False, lineterminator="\n")
-    elif suffix in (".gpkg", ".parquet", ".geojson", ".json"):
-        gs.write_layer(frame, output)
-    else:
-        raise click.UsageError(
-            f"cannot write {output.name!r}: use .gpkg, .parquet, .csv or .geojson"
-        )
+    with atomic_path(output) as tmp:
+        if output.suffix.lower() == ".csv":
+            frame.drop(columns="geometry").to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            gs.write_layer(frame, tmp)
     typer.echo(f"wrote {output}", err=True)
 
 
-@app.command("paths")
+_Minerals = Annotated[list[str], typer.Option("--mineral", "-m", help=_MINERAL_HELP)]
+_Product = Annotated[
+    str | None,
+    typer.Option(help="Product the buyer asks for, e.g. ndfeb_magnet (default: the usual one)."),
+]
+_LinksOpt = Annotated[
+    str,
+    typer.Option(
+        "--links", help="compatible (any leg a plant can take) or documented (feeds only)."
+    ),
+]
+_DistinctOpt = Annotated[
+    str,
+    typer.Option(
+        "--distinct",
+        help="countries (one option per chain of countries) or facilities (every chain).",
+    ),
+]
+_Exclude = Annotated[
+    list[str] | None, typer.Option("--exclude", help="No stage in this country (repeatable).")
+]
+_ExcludeOwners = Annotated[
+    list[str] | None,
+    typer.Option("--exclude-owners", help="No stage owned from this country (repeatable)."),
+]
+_IncludeBlocked = Annotated[
+    bool, typer.Option("--include-blocked", help="Keep options a ban blocks, ranked last.")
+]
+_IncludeDevelopment = Annotated[
+    bool,
+    typer.Option(
+        "--include-development", help="Also facilities under construction or in development."
+    ),
+]
+_Status = Annotated[list[str] | None, typer.Option("--status", help=_STATUS_HELP)]
+
+
+@app.command("paths", cls=_Command)
 def paths_cmd(
-    mineral: Annotated[list[str], typer.Option("--mineral", "-m", help=_MINERAL_HELP)],
+    mineral: _Minerals,
     to: Annotated[list[str], typer.Option("--to", "-t", help=_TO_HELP)],
     k: Annotated[int, typer.Option(help="Options per mineral and buyer (0: all).")] = 5,
     as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
     scenario: Annotated[
         str | None, typer.Option(help="Built-in scenario name or a .toml/.yaml/.json file.")
     ] = None,
-    weights: Annotated[Path | None, typer.Option(help="Weights file (.toml or .json).")] = None,
-    include_development: Annotated[
-        bool, typer.Option("--include-development", help="Also projects in development.")
-    ] = False,
+    weights: Annotated[
+        Path | None, typer.Option(help="Weights file (.toml, .yaml or .json).")
+    ] = None,
+    product: _Product = None,
+    links: _LinksOpt = "compatible",
+    distinct: _DistinctOpt = "countries",
+    exclude: _Exclude = None,
+    exclude_owners: _ExcludeOwners = None,
+    include_blocked: _IncludeBlocked = False,
+    include_development: _IncludeDevelopment = False,
+    status: _Status = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write .gpkg, .parquet, .csv, .geojson.")
     ] = None,
@@ -352,12 +535,34 @@ def paths_cmd(
     """
     import json
 
-    _, G, applied = _graph(scenario)
-    frame = _paths(G, applied, mineral, to, k or None, as_of, weights, include_development)
+    q = _Query.check(
+        {
+            "mineral": mineral,
+            "to": to,
+            "k": k,
+            "as_of": as_of,
+            "product": product,
+            "links": links,
+            "distinct": distinct,
+            "exclude": exclude or [],
+            "exclude_owners": exclude_owners or [],
+            "include_blocked": include_blocked,
+            "include_development": include_development,
+            "status": status or [],
+        },
+        weights,
+    )
+    sc = _scenario(scenario)
+    if output is not None:
+        check_output_file(output, _RESULT_SUFFIXES, "results")
+    _, G, applied = _graph(sc)
+    frame = _paths(G, applied, q)
     if as_json:
         cols = [c for c in frame.columns if c != "geometry"]
         records = frame[cols].astype(object).where(frame[cols].notna(), None)
         typer.echo(json.dumps(records.to_dict("records"), indent=1, default=str))
+    elif frame.empty:
+        typer.echo(f"no feasible option as of {frame.attrs.get('as_of')}" + _blocked_note(frame))
     else:
         _pandas_display()
         typer.echo(_options_table(frame, ("mineral", "query")))
@@ -369,16 +574,31 @@ def paths_cmd(
         _write_results(frame, output)
 
 
-@app.command("map")
+def _blocked_note(frame: Any) -> str:
+    blocked = frame.attrs.get("blocked") or []
+    if not blocked:
+        return ""
+    return f"; {len(blocked)} chains are blocked by bans (--include-blocked lists them)"
+
+
+@app.command("map", cls=_Command)
 def map_cmd(
-    mineral: Annotated[list[str], typer.Option("--mineral", "-m", help=_MINERAL_HELP)],
+    mineral: _Minerals,
     output: Annotated[Path, typer.Option("--output", "-o", help="The .html file to write.")],
     to: Annotated[
         list[str] | None, typer.Option("--to", "-t", help=_TO_HELP + " Omit for a layers map.")
     ] = None,
-    k: Annotated[int, typer.Option(help="Options per mineral and buyer.")] = 5,
+    k: Annotated[int, typer.Option(help="Options per mineral and buyer (0: all).")] = 5,
     as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
     scenario: Annotated[str | None, typer.Option(help="Built-in scenario or file.")] = None,
+    product: _Product = None,
+    links: _LinksOpt = "compatible",
+    distinct: _DistinctOpt = "countries",
+    exclude: _Exclude = None,
+    exclude_owners: _ExcludeOwners = None,
+    include_blocked: _IncludeBlocked = False,
+    include_development: _IncludeDevelopment = False,
+    status: _Status = None,
     png: Annotated[Path | None, typer.Option(help="Also write a static PNG.")] = None,
 ) -> None:
     """A Folium map of ranked options (with --to) or of the layers of one mineral.
@@ -387,23 +607,72 @@ def map_cmd(
     """
     import geosource as gs
 
-    layers, G, applied = _graph(scenario)
+    args = {
+        "mineral": mineral,
+        "to": to or ["IND"],
+        "k": k,
+        "as_of": as_of,
+        "product": product,
+        "links": links,
+        "distinct": distinct,
+        "exclude": exclude or [],
+        "exclude_owners": exclude_owners or [],
+        "include_blocked": include_blocked,
+        "include_development": include_development,
+        "status": status or [],
+    }
+    q = _Query.check(args)
     if not to:
-        m = gs.map_layers(layers, mineral[0])
+        _check_layers_map(args, scenario, png)
+    sc = _scenario(scenario)
+    check_output_file(output, (".html",), "map")
+    if png is not None:
+        check_output_file(png, (".png",), "PNG")
+    if not to:
+        _save_map(gs.map_layers(gs.load_layers(), q.minerals[0]), output)
     else:
-        frame = _paths(G, applied, mineral, to, k, as_of, None, False)
-        m = gs.map_paths(frame, layers)
+        layers, G, applied = _graph(sc)
+        frame = _paths(G, applied, q)
+        _save_map(gs.map_paths(frame, layers), output)
         if png is not None:
-            gs.save_map_png(frame, layers, png)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    m.save(str(output))
+            with atomic_path(png) as tmp:
+                gs.save_map_png(frame, layers, tmp)
     typer.echo(f"wrote {output}")
 
 
-@app.command("compare")
+def _check_layers_map(args: dict[str, Any], scenario: str | None, png: Path | None) -> None:
+    """Without --to, a map shows the layers of one mineral: refuse what it would ignore."""
+    if len(args["mineral"]) > 1:
+        raise click.UsageError(
+            f"a layers map shows one mineral; got {len(args['mineral'])} "
+            f"({', '.join(args['mineral'])}): give one --mineral, or add --to for an options map"
+        )
+    defaults: dict[str, Any] = {
+        "k": 5,
+        "as_of": None,
+        "product": None,
+        "links": "compatible",
+        "distinct": "countries",
+        "exclude": [],
+        "exclude_owners": [],
+        "include_blocked": False,
+        "include_development": False,
+        "status": [],
+    }
+    given = [f"--{key.replace('_', '-')}" for key, value in defaults.items() if args[key] != value]
+    given += ["--scenario"] if scenario is not None else []
+    given += ["--png"] if png is not None else []
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to options maps: "
+            "add --to (a buyer), or leave out " + ", ".join(given)
+        )
+
+
+@app.command("compare", cls=_Command)
 def compare_cmd(
     scenario: Annotated[str, typer.Option(help="Built-in scenario name or a scenario file.")],
-    mineral: Annotated[list[str], typer.Option("--mineral", "-m", help=_MINERAL_HELP)],
+    mineral: _Minerals,
     to: Annotated[list[str], typer.Option("--to", "-t", help=_TO_HELP)],
     as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
     output: Annotated[
@@ -417,28 +686,36 @@ def compare_cmd(
     """
     import geosource as gs
 
-    _, G, applied = _graph(scenario)
-    base = gs.sourcing_paths(G, mineral, to, None, as_of=as_of)
-    after = applied.sourcing_paths(mineral, to, None, as_of=as_of)
+    q = _Query.check({"mineral": mineral, "to": to, "as_of": as_of})
+    sc = _scenario(scenario)
+    if output is not None:
+        check_output_file(output, (".csv",), "diff table")
+    if map_file is not None:
+        check_output_file(map_file, (".html",), "map")
+    _, G, applied = _graph(sc)
+    day = q.options["as_of"]
+    base = gs.sourcing_paths(G, q.minerals, q.buyers, None, as_of=day)
+    after = applied.sourcing_paths(q.minerals, q.buyers, None, as_of=day)
     diff = gs.compare(base, after, name=applied.scenario.name)
     typer.echo(f"{applied.scenario.name}: {applied.scenario.description}")
     for line in diff.attrs["verdicts"].values():
         typer.echo(f"  {line}")
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        diff.to_csv(output, index=False, lineterminator="\n")
+        with atomic_path(output) as tmp:
+            diff.to_csv(tmp, index=False, lineterminator="\n")
         typer.echo(f"wrote {output}")
     if map_file is not None:
-        gs.map_compare(
+        m = gs.map_compare(
             base[base["rank"] <= 10], after[after["rank"] <= 10], name=applied.scenario.name
-        ).save(str(map_file))
+        )
+        _save_map(m, map_file)
         typer.echo(f"wrote {map_file}")
 
 
-@app.command("allocate")
+@app.command("allocate", cls=_Command)
 def allocate_cmd(
-    mineral: Annotated[str, typer.Option("--mineral", "-m", help="The mineral.")],
-    to: Annotated[str, typer.Option("--to", "-t", help="The buyer.")],
+    mineral: Annotated[list[str], typer.Option("--mineral", "-m", help="The mineral.")],
+    to: Annotated[list[str], typer.Option("--to", "-t", help="The buyer.")],
     demand_t: Annotated[float, typer.Option(help="Tonnes a year (t LCE, t REO, t Ga ...).")],
     max_country_share: Annotated[
         float | None, typer.Option(help="Most any one country may supply (0-1).")
@@ -453,16 +730,29 @@ def allocate_cmd(
     """
     import geosource as gs
 
-    layers, G, _ = _graph(None)
+    for option, values in (("--mineral", mineral), ("--to", to)):
+        if len(values) > 1:
+            raise click.UsageError(
+                f"allocate meets one demand, of one mineral for one buyer; got {option} "
+                f"{len(values)} times ({', '.join(values)}): run allocate once for each"
+            )
+    q = _Query.check({"mineral": mineral, "to": to, "as_of": as_of})
+    check_demand_t(demand_t)
+    if max_country_share is not None and not 0 <= max_country_share <= 1:
+        raise ValueError(
+            f"max_country_share must be in [0, 1] (a share of the demand), got {max_country_share}"
+        )
+    sc = _scenario(scenario)
+    layers, G, _ = _graph(sc)
     a = gs.allocate(
         G,
         layers,
-        mineral=mineral,
-        to=to,
+        mineral=q.minerals[0],
+        to=q.buyers[0],
         demand_t=demand_t,
         max_country_share=max_country_share,
-        scenario=scenario,
-        as_of=as_of,
+        scenario=sc,
+        as_of=q.options["as_of"],
     )
     typer.echo(
         f"{a.mineral} → {a.buyer}: {a.supplied_t:,.1f} of {a.demand_t:,.1f} {a.unit} "
@@ -486,26 +776,9 @@ def allocate_cmd(
         )
 
 
-_SWEEP_KEYS = (
-    "mineral",
-    "to",
-    "n",
-    "seed",
-    "as_of",
-    "demand_t",
-    "score_threshold",
-    "include_development",
-    "executor",
-    "scheduler",
-    "closures",
-    "measures",
-    "outages",
-)
-
-
-@app.command("sweep")
+@app.command("sweep", cls=_Command)
 def sweep_cmd(
-    config: Annotated[Path, typer.Argument(help="Monte Carlo config (.toml).")],
+    config: Annotated[Path, typer.Argument(help="Monte Carlo config (.toml, .yaml or .json).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write.")] = Path(
         "sweep"
     ),
@@ -516,33 +789,19 @@ def sweep_cmd(
 ) -> None:
     """Monte Carlo disruption draws: loss probability and extra distance per option.
 
-    Writes options.parquet, combinations.parquet, summary.json and summary.html.
+    Writes options.parquet, combinations.parquet, summary.json, summary.html and
+    manifest.json (last: the folder is swapped in whole).
 
     Example: geosource sweep examples/sweep.toml -o out/sweep
     """
-    import base64
-    import html
-    import json
-
     from tqdm import tqdm
 
     import geosource as gs
 
-    from ._files import read_table
-
-    cfg = read_table(config, "sweep config")
-    unknown = sorted(set(cfg) - set(_SWEEP_KEYS))
-    if unknown:
-        raise ValueError(
-            f"{config}: unknown key {unknown[0]!r}; valid keys: {', '.join(_SWEEP_KEYS)}"
-        )
-    for required in ("mineral", "to"):
-        if required not in cfg:
-            raise ValueError(f"{config}: missing key {required!r}")
-    if scheduler:
-        cfg["scheduler"], cfg["executor"] = scheduler, "dask"
-    if executor:
-        cfg["executor"] = executor
+    cfg = _sweep_config(config, scheduler, executor)
+    check_output_folder(output, "sweep")
+    if cfg.get("executor") == "dask" and cfg.get("scheduler"):
+        check_scheduler_reachable(cfg["scheduler"])
     layers, G, _ = _graph(None)
     with tqdm(total=1, desc="combinations", unit="combo", disable=None, file=sys.stderr) as bar:
 
@@ -552,17 +811,58 @@ def sweep_cmd(
             bar.refresh()
 
         result = gs.monte_carlo(G, layers, progress=progress, **cfg)
-    output.mkdir(parents=True, exist_ok=True)
-    result.options.to_parquet(output / "options.parquet", index=False)
-    result.combos.to_parquet(output / "combinations.parquet", index=False)
-    (output / "summary.json").write_text(
-        json.dumps(
-            {k: v for k, v in result.summary.items()}, indent=2, sort_keys=True, default=float
+    with atomic_folder(output) as stage:
+        _write_sweep(result, cfg, stage)
+    typer.echo(
+        f"{result.summary['draws']:,} draws, {result.summary['combinations']} "
+        f"combinations; P(no good option) {result.summary['p_no_good_option']:.3f}"
+        + (
+            f"; expected unmet {result.summary['expected_unmet_t']:,.1f} t"
+            if "expected_unmet_t" in result.summary
+            else ""
         )
-        + "\n",
-        encoding="utf-8",
     )
-    chart = output / "loss_probability.png"
+    typer.echo(
+        f"wrote {output}/summary.html, options.parquet, combinations.parquet, summary.json, "
+        "manifest.json"
+    )
+
+
+def _sweep_config(config: Path, scheduler: str | None, executor: str | None) -> dict[str, Any]:
+    """The sweep config checked against its schema, with the command line's overrides."""
+    from .scenarios import BUILTIN_SCENARIOS
+
+    cfg = read_config(config, "sweep")
+    unknown = [m for m in cfg.get("measures", {}) if m not in BUILTIN_SCENARIOS]
+    if unknown:
+        raise ValueError(
+            f"{config}: field `measures.{unknown[0]}`: {unknown[0]!r} is not a built-in "
+            f"scenario — use one of: {', '.join(BUILTIN_SCENARIOS)}"
+        )
+    if executor is not None and executor not in EXECUTORS:
+        raise click.BadParameter(
+            f"{executor!r} is not one of: {', '.join(EXECUTORS)}", param_hint="'--executor'"
+        )
+    if scheduler is not None:
+        cfg["scheduler"], cfg["executor"] = check_scheduler(scheduler), "dask"
+    if executor is not None:
+        cfg["executor"] = executor
+    return cfg
+
+
+def _write_sweep(result: Any, cfg: dict[str, Any], folder: Path) -> None:
+    """The sweep's files, then its manifest (config, versions, checksums)."""
+    import base64
+    import html
+    import json
+
+    result.options.to_parquet(folder / "options.parquet", index=False)
+    result.combos.to_parquet(folder / "combinations.parquet", index=False)
+    write_text(
+        folder / "summary.json",
+        json.dumps(dict(result.summary), indent=2, sort_keys=True, default=float) + "\n",
+    )
+    chart = folder / "loss_probability.png"
     _loss_chart(result.options, chart, f"{result.summary['mineral']} → {result.summary['buyer']}")
     image = base64.b64encode(chart.read_bytes()).decode("ascii")
     rows = "".join(
@@ -584,7 +884,8 @@ def sweep_cmd(
     summary = "".join(
         f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in result.summary.items()
     )
-    (output / "summary.html").write_text(
+    write_text(
+        folder / "summary.html",
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Monte Carlo</title>'
         "<style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:2px 8px;"
         "border-bottom:1px solid #ddd;text-align:left}</style></head><body>"
@@ -593,18 +894,16 @@ def sweep_cmd(
         f'<img alt="loss probability per option" src="data:image/png;base64,{image}">'
         "<table><tr><th>source</th><th>processing</th><th>P(lost)</th><th>E[extra km]</th>"
         f"<th>p95 extra km</th><th>E[exposure]</th></tr>{rows}</table></body></html>\n",
-        encoding="utf-8",
     )
-    typer.echo(
-        f"{result.summary['draws']:,} draws, {result.summary['combinations']} "
-        f"combinations; P(no good option) {result.summary['p_no_good_option']:.3f}"
-        + (
-            f"; expected unmet {result.summary['expected_unmet_t']:,.1f} t"
-            if "expected_unmet_t" in result.summary
-            else ""
-        )
-    )
-    typer.echo(f"wrote {output}/summary.html, options.parquet, combinations.parquet, summary.json")
+    from . import __version__
+
+    files = sorted(f for f in folder.iterdir() if f.is_file())
+    manifest = {
+        "geosource_version": __version__,
+        "config": cfg,
+        "files": {f.name: sha256(f) for f in files},
+    }
+    write_text(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def _loss_chart(options: Any, path: Path, title: str) -> None:
@@ -619,8 +918,10 @@ def _loss_chart(options: Any, path: Path, title: str) -> None:
     ax.barh(labels, top["p_lost"], color="#d73027")
     ax.set_xlabel("probability the option is lost")
     ax.set_title(f"{title}: loss probability per option", fontsize=10)
-    ax.set_xlim(0, max(0.05, float(top["p_lost"].max()) * 1.1))
-    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    p_max = float(top["p_lost"].max()) if len(top) else 0.0
+    ax.set_xlim(0, max(0.05, p_max * 1.1))
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
 
 
@@ -628,7 +929,7 @@ scenarios_app = typer.Typer(help="Built-in what-ifs.", no_args_is_help=True, ric
 app.add_typer(scenarios_app, name="scenarios")
 
 
-@scenarios_app.command("list")
+@scenarios_app.command("list", cls=_Command)
 def scenarios_list() -> None:
     """List the built-in scenarios and what each models.
 
@@ -641,14 +942,16 @@ def scenarios_list() -> None:
         typer.echo(f"{'':<26} source: {sc.source}")
 
 
-@app.command("report")
+@app.command("report", cls=_Command)
 def report_cmd(
-    config: Annotated[Path, typer.Argument(help="Report config (.toml).")],
+    config: Annotated[Path, typer.Argument(help="Report config (.toml, .yaml or .json).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write.")] = Path(
         "report"
     ),
 ) -> None:
     """Write a batch report: index.html, maps, tables, charts and manifest.json.
+
+    The folder is built beside the old one and swapped in whole, manifest last.
 
     Example: geosource report examples/report.toml -o report/
     """
@@ -657,6 +960,7 @@ def report_cmd(
     import geosource as gs
 
     cfg = gs.ReportConfig.read(config)
+    check_output_folder(output, "report")
     steps = len(cfg.as_of) * (1 + len(cfg.minerals) * len(cfg.scenarios))
     with tqdm(total=steps, desc="report", unit="step", disable=None, file=sys.stderr) as bar:
 
@@ -699,8 +1003,17 @@ def _print_layer_summary(layers: Layers) -> None:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# running: every error one line
+
+
 def run(argv: list[str] | None = None) -> int:
-    """Run the command line and return its exit code (0 ok, 2 bad input, 1 failure)."""
+    """Run the command line and return its exit code (0 ok, 2 bad input, 1 failure).
+
+    Bad input of any kind prints one line, ``error: ...``, on stderr and returns 2 (a layer
+    file with several problems lists them one per line). Anything else that goes wrong prints
+    one line and returns 1; set ``GEOSOURCE_DEBUG=1`` to see the traceback instead.
+    """
     try:
         result = app(args=argv, prog_name="geosource", standalone_mode=False)
     except (click.exceptions.Exit, typer.Exit) as exc:
@@ -708,21 +1021,60 @@ def run(argv: list[str] | None = None) -> int:
     except (click.exceptions.Abort, typer.Abort):
         typer.echo("aborted", err=True)
         return 1
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
     except (click.ClickException, typer.TyperException) as exc:
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"error: {exc}", err=True)
-        return 2
+        return _usage_error(exc)
     except LayerError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _error(_layer_message(exc))
         return 2
     except (GeosourceError, ValueError, KeyError, FileNotFoundError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        typer.echo(f"error: {message}", err=True)
+        _error(_one_line(str(message)))
         return 2
+    except Exception as exc:  # a failure, not bad input: still one line unless debugging
+        if os.environ.get("GEOSOURCE_DEBUG"):
+            raise
+        _error(_failure(exc))
+        return 1
     return int(result) if isinstance(result, int) else 0
+
+
+def _usage_error(exc: Any) -> int:
+    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `geosource`: the help text
+        exc.show()
+        return 2
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None and ctx.command_path else ""
+    _error(_one_line(exc.format_message()) + hint)
+    return 2
+
+
+def _layer_message(exc: LayerError) -> str:
+    if len(exc.problems) == 1:
+        return _one_line(str(exc.problems[0]))
+    return str(exc) if exc.problems else _one_line(str(exc))
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "out of memory: give a smaller query (fewer draws, minerals or buyers)"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return f"{where}{(exc.strerror or _one_line(str(exc))).lower()}"
+    return (
+        f"internal error ({type(exc).__name__}: {_one_line(str(exc))}); please report it with "
+        "the command you ran (GEOSOURCE_DEBUG=1 shows the traceback)"
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _error(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
 
 
 def main() -> None:

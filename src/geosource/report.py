@@ -17,6 +17,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from ._config import read_config, validate_config
+from ._files import atomic_folder, check_output_folder
 from ._slug import slug
 from .layers import Layers, bundled_layers_dir
 from .minerals import MINERALS, normalize_mineral
@@ -46,7 +48,8 @@ class ReportConfig:
     weights
         Weight overrides.
     include_development
-        Also consider mines and plants under construction or in development.
+        Also consider mines and plants under construction or in development (``True``), or
+        exactly the statuses listed (e.g. ``["construction", "deposit"]``).
     """
 
     title: str = "geosource sourcing report"
@@ -56,19 +59,19 @@ class ReportConfig:
     scenarios: tuple[str, ...] = ()
     k: int = 5
     weights: Mapping[str, float] = field(default_factory=dict)
-    include_development: bool = False
+    include_development: bool | tuple[str, ...] = False
 
     def __post_init__(self) -> None:
+        # one schema for files, mappings and direct construction: every problem at once
+        validate_config({f.name: getattr(self, f.name) for f in fields(self)}, "report")
         for name in ("buyers", "minerals", "as_of", "scenarios"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
             object.__setattr__(self, name, tuple(str(v) for v in value))
-        if not self.buyers or not self.minerals or not self.as_of:
-            raise ValueError("a report needs at least one buyer, mineral and as_of date")
         object.__setattr__(self, "minerals", tuple(normalize_mineral(m) for m in self.minerals))
-        if not isinstance(self.k, int) or self.k < 1:
-            raise ValueError(f"k must be a positive whole number, got {self.k!r}")
+        if not isinstance(self.include_development, bool):
+            object.__setattr__(self, "include_development", tuple(self.include_development))
         Weights.from_dict(dict(self.weights))
         object.__setattr__(
             self, "weights", {str(k): float(v) for k, v in dict(self.weights).items()}
@@ -76,21 +79,16 @@ class ReportConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReportConfig:
-        valid = [f.name for f in fields(cls)]
-        unknown = sorted(set(data) - set(valid))
-        if unknown:
-            raise ValueError(f"unknown report key {unknown[0]!r}; valid keys: {', '.join(valid)}")
-        return cls(**dict(data))
+        """A config from a mapping; unknown keys and wrong types are errors, all named at once."""
+        return cls(**validate_config(data, "report"))
 
     @classmethod
     def read(cls, path: str | Path) -> ReportConfig:
-        """Read a TOML (or JSON) report config."""
-        from ._files import read_table
-
+        """Read a TOML, YAML or JSON report config."""
         p = Path(path)
-        data = read_table(p, "report config")
+        data = read_config(p, "report")
         try:
-            return cls.from_dict(data)
+            return cls(**data)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{p}: {exc}") from None
 
@@ -140,16 +138,17 @@ def build_report(
     """Write a report folder: ``index.html``, ``maps/``, ``tables/``, ``charts/``, and
     ``manifest.json`` (package version, config, layer citations and checksums).
 
+    The config and ``out`` are checked before any work starts: ``out`` must be new, empty or a
+    folder an earlier report wrote (every file listed in its manifest). The report is built in
+    a folder beside ``out``, its manifest written last, and swapped in whole: an interrupted
+    run leaves the previous report or the new one, never a mix.
+
     Returns
     -------
     The path of ``index.html``.
     """
-    from .exposure import supply_concentration
     from .layers import load_layers
-    from .maps import map_compare, map_paths, pareto_chart
     from .network import graph_from_layers
-    from .scenarios import apply_scenario, compare, get_scenario
-    from .sourcing import sourcing_paths
 
     if isinstance(config, str | Path):
         cfg = ReportConfig.read(config)
@@ -157,15 +156,49 @@ def build_report(
         cfg = config
     else:
         cfg = ReportConfig.from_dict(config)
-    scenarios = [get_scenario(s) for s in cfg.scenarios]
+    check_output_folder(out, "report")
+    scenarios = [_scenario(s) for s in cfg.scenarios]
     _check_scenario_names(cfg.scenarios, [sc.name for sc in scenarios])
     lay = layers if layers is not None else load_layers()
     G = G if G is not None else graph_from_layers(lay)
+    for sc in scenarios:
+        sc.check(lay)
+    # built beside `out` and swapped in whole, manifest last: an interrupted run leaves the
+    # previous report or the new one, never a mix
+    with atomic_folder(out) as stage:
+        _write_report(cfg, stage, G, lay, scenarios, progress or (lambda _msg: None))
+    return Path(out) / "index.html"
+
+
+def _scenario(entry: str) -> Any:
+    """A built-in scenario, or a scenario file checked against its schema."""
+    from .scenarios import Scenario, get_scenario
+
+    if Path(entry).suffix.lower() not in (".toml", ".yaml", ".yml", ".json"):
+        return get_scenario(entry)
+    data = read_config(entry, "scenario")
+    try:
+        return Scenario.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{entry}: {exc}") from None
+
+
+def _write_report(
+    cfg: ReportConfig,
+    root: Path,
+    G: Any,
+    lay: Layers,
+    scenarios: list[Any],
+    say: Callable[[str], None],
+) -> None:
+    from .exposure import supply_concentration
+    from .maps import map_compare, map_paths, pareto_chart
+    from .scenarios import apply_scenario, compare
+    from .sourcing import sourcing_paths
+
     w = Weights.from_dict(cfg.weights)
-    root = Path(out)
     for sub in ("maps", "tables", "charts"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    say = progress or (lambda _msg: None)
 
     sections: list[str] = []
     written: list[Path] = []
@@ -273,7 +306,6 @@ def build_report(
     (root / "manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    return index
 
 
 def _package_version() -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +21,23 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ._config import EXECUTORS, MAX_DRAWS, check_scheduler
 from .chains import ChainOptions, as_date, build_chains, buyer_centres, statuses
+from .errors import GeosourceError
 from .layers import Layers
 from .minerals import normalize_product
 
-__all__ = ["MonteCarloResult", "monte_carlo", "sweep"]
+__all__ = ["MonteCarloResult", "check_scheduler_reachable", "monte_carlo", "sweep"]
 
 _PAIR = ["source_country", "plant_country"]
+
+#: Random values drawn at once: draws are made in chunks of this many values, so memory grows
+#: with the distinct combinations of events, never with ``n``.
+_CHUNK_VALUES = 1 << 22
+#: Seconds to wait for a Dask scheduler to answer.
+_CONNECT_TIMEOUT_S = 5.0
+#: Seconds a Dask scheduler may have no workers while tasks wait before the run is given up.
+_NO_WORKERS_S = 30.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,6 +72,7 @@ def sweep(
     """
     from .scenarios import get_scenario
 
+    _check_executor(executor, scheduler)
     lay = layers if layers is not None else G.graph["layers"]
     tasks = [
         ("baseline" if s is None else get_scenario(s).name, None if s is None else get_scenario(s))
@@ -307,6 +320,9 @@ def monte_carlo(
 
     Parameters
     ----------
+    n, seed
+        Number of draws (1 to ``MAX_DRAWS``, 10^9) and the seed. Draws are made in chunks, so
+        memory grows with the distinct combinations of events, not with ``n``.
     closures
         Chokepoint id -> probability it is closed in a draw.
     measures
@@ -323,6 +339,9 @@ def monte_carlo(
     executor, scheduler
         ``"serial"`` (in process) or ``"dask"``: a LocalCluster of 2 workers that geosource
         starts and stops, or an existing scheduler at ``scheduler`` (``tcp://host:8786``).
+        A scheduler that cannot be reached raises :class:`~geosource.errors.GeosourceError`
+        within 5 s (at once when the connection is refused); so does a run whose workers are
+        all lost (after 30 s without any).
 
     Examples
     --------
@@ -335,17 +354,17 @@ def monte_carlo(
     """
     from .minerals import normalize_mineral
 
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive number of draws, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_DRAWS:
+        raise ValueError(f"n must be a number of draws from 1 to {MAX_DRAWS:,}, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    _check_executor(executor, scheduler)
     lay = layers if layers is not None else G.graph["layers"]
     mid = normalize_mineral(mineral)
     events = _event_table(closures or {}, measures or {}, outages or {}, lay)
     rng = np.random.default_rng(seed)
     probs = np.array([p for _, _, p in events], dtype=float)
-    draws = rng.random((n, len(events))) < probs if events else np.zeros((n, 0), dtype=bool)
-    combos, inverse = np.unique(draws, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    counts = np.bincount(inverse, minlength=len(combos))
+    combos, counts, frequency = _draw(rng, probs, n)
     base_index = next((i for i, c in enumerate(combos) if not c.any()), None)
     tasks = [(i, combos[i]) for i in range(len(combos))]
     if base_index is None:  # the undisrupted case is the reference even if never drawn
@@ -428,7 +447,7 @@ def monte_carlo(
                 for _, key, _ in events
             ],
             "probability": probs,
-            "frequency": draws.mean(axis=0) if len(events) else [],
+            "frequency": frequency,
         }
     )
     combo_frame = pd.DataFrame(
@@ -454,8 +473,59 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     return float(v[np.searchsorted(cum, q, side="left")])
 
 
+def _draw(
+    rng: np.random.Generator, probs: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` draws of independent events: the distinct combinations (rows in the order
+    ``np.unique`` gives), how many draws had each, and each event's frequency.
+
+    Draws are made in chunks from one stream, so the numbers are those of one
+    ``rng.random((n, len(probs)))`` call while memory stays within a chunk and the distinct
+    combinations."""
+    e = len(probs)
+    if e == 0:
+        return np.zeros((1, 0), dtype=bool), np.array([n], dtype=np.int64), np.zeros(0)
+    per_chunk = max(1, _CHUNK_VALUES // e)
+    hits = np.zeros(e, dtype=np.int64)
+    counts: dict[Any, int] = {}
+    done = 0
+    while done < n:
+        block = rng.random((min(per_chunk, n - done), e)) < probs
+        hits += block.sum(axis=0)
+        for key, k in zip(*_row_keys(block), strict=True):
+            counts[key] = counts.get(key, 0) + int(k)
+        done += len(block)
+    keys = sorted(counts)  # the first event most significant: np.unique's row order
+    combos = np.array([_key_row(key, e) for key in keys], dtype=bool).reshape(len(keys), e)
+    return combos, np.array([counts[key] for key in keys], dtype=np.int64), hits / n
+
+
+def _row_keys(block: np.ndarray) -> tuple[list[Any], np.ndarray]:
+    """Distinct rows of a boolean block as sortable keys, with their counts."""
+    e = block.shape[1]
+    if e <= 62:
+        codes = block.astype(np.int64) @ (np.int64(1) << np.arange(e - 1, -1, -1, dtype=np.int64))
+        values, k = np.unique(codes, return_counts=True)
+        return [int(v) for v in values], k
+    rows, k = np.unique(block, axis=0, return_counts=True)
+    return [row.tobytes() for row in rows], k
+
+
+def _key_row(key: Any, e: int) -> np.ndarray:
+    if isinstance(key, bytes):
+        return np.frombuffer(key, dtype=bool)
+    return np.array([(key >> (e - 1 - i)) & 1 for i in range(e)], dtype=bool)
+
+
 # ---------------------------------------------------------------------------------------------
 # execution
+
+
+def _check_executor(executor: str, scheduler: str | None) -> None:
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be {' or '.join(map(repr, EXECUTORS))}, got {executor!r}")
+    if scheduler is not None:
+        check_scheduler(scheduler)
 
 
 def _map(
@@ -476,23 +546,10 @@ def _map(
             if progress:
                 progress(i + 1, len(tasks))
         return out
-    if executor != "dask":
-        raise ValueError(f"executor must be 'serial' or 'dask', got {executor!r}")
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=40,
-        )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
+    _check_executor(executor, scheduler)
+    client, cluster = _client(scheduler)
     try:
+        _wait_for_workers(client, scheduler)
         # the graph and layers travel to the workers once, not with every task
         g_future, lay_future = client.scatter([G, lay], broadcast=True, hash=False)
         chunks = [list(range(i, min(i + 8, len(tasks)))) for i in range(0, len(tasks), 8)]
@@ -502,19 +559,140 @@ def _map(
             )
             for chunk in chunks
         ]
-        done = 0
-        results: dict[int, list[Any]] = {}
-        index = {f.key: k for k, f in enumerate(futures)}
-        for future in as_completed(futures):
-            results[index[future.key]] = future.result()
-            done += len(chunks[index[future.key]])
-            if progress:
-                progress(done, len(tasks))
+        results = _gather(client, futures, [len(c) for c in chunks], scheduler, progress)
         return [r for k in range(len(futures)) for r in results[k]]
+    except CancelledError as exc:  # the workers holding the graph went away
+        raise GeosourceError(
+            f"the Dask workers were lost mid-run, and the work they held with them "
+            f"({_one_line(exc)}); check the workers' memory and logs, or use "
+            'executor = "serial"'
+        ) from None
+    except OSError as exc:  # the scheduler went away
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "the local Dask cluster"
+        raise GeosourceError(
+            f"lost the connection to {where} mid-run ({_one_line(exc)}); check it is running, "
+            'or use executor = "serial"'
+        ) from None
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _client(scheduler: str | None) -> tuple[Any, Any]:
+    """A Dask client: on a LocalCluster geosource starts, or on the scheduler at ``scheduler``
+    (a clear error within :data:`_CONNECT_TIMEOUT_S` seconds when it cannot be reached)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # a free port: 8787 may be taken
+            silence_logs=40,
+        )
+        return Client(cluster), cluster
+    check_scheduler_reachable(scheduler)
+    try:
+        return Client(scheduler, timeout=_CONNECT_TIMEOUT_S), None
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise GeosourceError(
+            f"cannot reach the Dask scheduler at {scheduler} ({_one_line(exc)}); {_HINT}"
+        ) from None
+
+
+_HINT = 'check the address and that `dask scheduler` runs there, or use executor = "serial"'
+
+
+def check_scheduler_reachable(scheduler: str) -> None:
+    """Raise :class:`~geosource.errors.GeosourceError` within a few seconds (at once when the
+    connection is refused) unless something listens at a TCP scheduler address; an address
+    that does not read as one is a ``ValueError``."""
+    import socket
+
+    check_scheduler(scheduler)
+    match = re.match(r"^(?:tcp://)?([\w.-]+):(\d+)$", scheduler.strip())
+    if match is None:
+        return
+    host, port = match.group(1), int(match.group(2))
+    try:
+        with socket.create_connection((host, port), timeout=_CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise GeosourceError(
+            f"cannot reach the Dask scheduler at {scheduler} ({reason.lower()}); {_HINT}"
+        ) from None
+
+
+def _gather(
+    client: Any,
+    futures: list[Any],
+    sizes: list[int],
+    scheduler: str | None,
+    progress: Callable[[int, int], None] | None,
+) -> dict[int, list[Any]]:
+    """Results by chunk, as they finish; a clear error when the workers are lost."""
+    from distributed import wait
+    from distributed.scheduler import KilledWorker
+
+    index = {f.key: k for k, f in enumerate(futures)}
+    results: dict[int, list[Any]] = {}
+    pending = set(futures)
+    idle_since: float | None = None
+    total = sum(sizes)
+    while pending:
+        try:
+            finished, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            idle_since = _check_workers(client, scheduler, idle_since)
+            continue
+        idle_since = None
+        for future in finished:
+            try:
+                results[index[future.key]] = future.result()
+            except KilledWorker as exc:
+                raise GeosourceError(
+                    f"Dask workers died while evaluating draws ({_one_line(exc)}); check the "
+                    'workers\' memory and logs, or use executor = "serial"'
+                ) from None
+        if progress:
+            progress(sum(sizes[k] for k in results), total)
+    return results
+
+
+def _wait_for_workers(client: Any, scheduler: str | None) -> None:
+    try:
+        client.wait_for_workers(1, timeout=_NO_WORKERS_S)
+    except TimeoutError:
+        raise GeosourceError(_no_workers(scheduler)) from None
+
+
+def _no_workers(scheduler: str | None) -> str:
+    where = scheduler or "the local cluster"
+    return (
+        f"the Dask scheduler at {where} has had no workers for {_NO_WORKERS_S:g} s while "
+        'draws wait; start workers (`dask worker <address>`) or use executor = "serial"'
+    )
+
+
+def _check_workers(client: Any, scheduler: str | None, idle_since: float | None) -> float | None:
+    """Raise when the scheduler has had no worker for :data:`_NO_WORKERS_S` seconds."""
+    import time
+
+    if client.scheduler_info(n_workers=-1).get("workers"):
+        return None
+    now = time.monotonic()
+    if idle_since is None:
+        return now
+    if now - idle_since > _NO_WORKERS_S:
+        raise GeosourceError(_no_workers(scheduler))
+    return idle_since
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _run_chunk(

@@ -14,10 +14,10 @@ counted in. ``capacity_f(F)`` is the facility's capacity in tonnes of ``F`` (as 
 chain), so a facility that feeds several chains, stages or buyers is counted once. Chains blocked
 by a ban are not variables of the buyer they are banned to. Chains through a facility whose
 capacity is not known are left out and listed (an unknown capacity is not an infinite one).
-``cost_c`` is the chain's score (in [0, 1)); the rest-of-world row (``ROW``), which has no
-demand centre, may take any chain whose product could legally go to a country no measure names (a ban on every destination blocks it),
-at cost 1, above the named buyers' own chains: the named buyers' shortfalls are therefore
-optimistic where the rest of the world would outbid them.
+``cost_c`` is the chain's score (in [0, 1)); the rest-of-world row (``ROW``), which has no demand
+centre, may take any chain whose product could legally go to a country no measure names (a ban on
+every destination blocks it), at cost 1, above the named buyers' own chains: the named buyers'
+shortfalls are therefore optimistic where the rest of the world would outbid them.
 """
 
 from __future__ import annotations

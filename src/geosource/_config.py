@@ -358,6 +358,21 @@ def _v(check: Callable[[Any], Any]) -> PlainValidator:
     return PlainValidator(check)
 
 
+def _objective(value: Any) -> Any:
+    from .objectives import parse_objective
+
+    if not isinstance(value, str | dict):
+        raise _fail(
+            f'{_show(value)} is {_kind(value)}; give a name in quotes ("cost") or a table '
+            "of names and weights"
+        )
+    try:
+        parse_objective(value)
+    except (TypeError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    return value
+
+
 Text = Annotated[str, _v(_text)]
 Texts = Annotated[Any, _v(_texts)]
 Weight = Annotated[float, _v(_number(0.0))]
@@ -387,6 +402,7 @@ class WeightsSchema(_Schema):
     alignment: Weight | None = None
     export_controls: Weight | None = None
     chokepoints: Weight | None = None
+    objective: Annotated[Any, _v(_objective)] = None
 
 
 class WeightsFileSchema(_Schema):
@@ -424,6 +440,18 @@ class MeasureSchema(_Schema):
     id: Text | None = None
 
 
+class TransportSchema(_Schema):
+    """A scenario's freight disruption (see :class:`geosource.transport.Disruption`)."""
+
+    noun: ClassVar[tuple[str, str]] = ("transport key", "keys")
+    war_risk_usd_per_t: dict[str, Weight] = {}
+    added_days: dict[str, Weight] = {}
+    toll_multipliers: dict[str, Annotated[float, _v(_number(1.0))]] = {}
+    rate_multipliers: dict[str, Annotated[float, _v(_number(1.0))]] = {}
+    rate_passages: Texts = ()
+    source: Text = ""
+
+
 class ScenarioSchema(_Schema):
     """A scenario file (see :class:`geosource.scenarios.Scenario`)."""
 
@@ -439,6 +467,7 @@ class ScenarioSchema(_Schema):
     offline: Texts = ()
     capacity: dict[str, Weight] = {}
     weights: WeightsSchema = WeightsSchema()
+    transport: TransportSchema = TransportSchema()
 
 
 class SweepSchema(_Schema):
@@ -476,6 +505,7 @@ class SourcingSchema(_Schema):
     include_blocked: Annotated[bool, _v(_flag)] = False
     include_development: Annotated[bool, _v(_flag)] = False
     status: Annotated[list[str], _v(_statuses)] = []
+    objective: Annotated[Any, _v(_objective)] = None
 
     @model_validator(mode="after")
     def _product_of_every_mineral(self) -> SourcingSchema:

@@ -26,7 +26,7 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import networkx as nx
 import numpy as np
@@ -57,8 +57,10 @@ from .minerals import (
     tonnes_per_tonne,
 )
 from .network import node_id
-from .routing import RouteMatrix, check_passages, route_matrix
-from .scoring import Weights, exposure_score, score
+from .objectives import edge_weight, references, transport_term
+from .routing import RouteMatrix, Weight, check_passages, route_matrix
+from .scoring import Weights, combine, exposure_score
+from .transport import Disruption, TransportParams, transport_costs
 
 __all__ = [
     "CHAIN_COLUMNS",
@@ -106,6 +108,7 @@ CHAIN_COLUMNS: tuple[str, ...] = (
     "leg_km",
     "leg_modes",
     "leg_passages",
+    "leg_disrupted",
     "sea_km",
     "land_km",
     "air_km",
@@ -301,6 +304,9 @@ class ChainOptions:
     include_blocked: bool = False
     exclude: frozenset[str] = frozenset()
     exclude_owners: frozenset[str] = frozenset()
+    disruption: Disruption | None = None
+    """Scenario premiums, added days and rate or toll increases: they change the objective that
+    routes each leg (when it is cost or days) and the cost, days and CO2e of every option."""
 
 
 @dataclass
@@ -312,6 +318,8 @@ class ChainContext:
     demand_names: dict[str, str] = field(default_factory=dict)
     blocked: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Chains a ban makes infeasible (left out of the frame unless ``include_blocked``)."""
+    assumptions: dict[str, Any] = field(default_factory=dict)
+    """What the transport figures assumed (see :func:`geosource.transport_costs`)."""
 
 
 @dataclass(frozen=True)
@@ -385,6 +393,24 @@ def chains(
     return frame
 
 
+def transport_params_of(lay: Layers) -> TransportParams:
+    """The layers' transport parameters, validated once per parameter table."""
+    table = lay.transport_params
+    key = id(table)
+    hit = _PARAMS.get(key)
+    if hit is None or hit[0] is not table:
+        if len(_PARAMS) > 8:
+            _PARAMS.clear()
+        hit = _PARAMS[key] = (
+            table,
+            TransportParams.from_frame(table, file="transport_params"),
+        )
+    return hit[1]
+
+
+_PARAMS: dict[int, tuple[pd.DataFrame, TransportParams]] = {}
+
+
 def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
     if value not in valid:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, valid))}, got {value!r}")
@@ -412,7 +438,8 @@ def build_chains(
     _check_choice("distinct", opts.distinct, ("countries", "facilities"))
     opts = replace(opts, closed=check_passages(G, opts.closed))
     sites = _sites(lay, mid, allowed, opts, finals)
-    builder = _Builder(G, lay, mid, sites, opts)
+    params = transport_params_of(lay)
+    builder = _Builder(G, lay, mid, sites, opts, w.objectives, params)
     partial = builder.backwards(finals)
     if partial.empty:
         raise NoRouteError(
@@ -430,9 +457,11 @@ def build_chains(
         [scorer.components({str(k): v for k, v in r.items()}) for r in rows.to_dict("records")],
         index=rows.index,
     )
-    frame = pd.concat([rows, comps], axis=1)
+    costs = transport_costs(rows, params, opts.disruption)
+    frame = pd.concat([rows, costs, comps], axis=1)
     frame["exposure"] = exposure_score(frame, w)
-    frame["score"] = score(frame["tkm_per_t"], frame["exposure"], w)
+    frame["transport"] = transport_term(frame, w.objectives, builder.refs)
+    frame["score"] = combine(frame["transport"], frame["exposure"], w)
     is_blocked = frame["blocked"] != ""
     dropped = frame[is_blocked].reset_index(drop=True)
     if not opts.include_blocked:
@@ -442,6 +471,7 @@ def build_chains(
         dict(zip(lay.facilities["id"], lay.facilities["name"], strict=True)),
         dict(zip(lay.demand_centres["id"], lay.demand_centres["name"], strict=True)),
         dropped,
+        costs.attrs["assumptions"],
     )
     return frame.reset_index(drop=True), context
 
@@ -554,10 +584,16 @@ class _Builder:
         mid: str,
         sites: dict[str, _Site],
         opts: ChainOptions,
+        objective: tuple[tuple[str, float], ...] = (("distance", 1.0),),
+        params: TransportParams | None = None,
     ) -> None:
         self.G, self.lay, self.mid, self.sites = G, lay, mid, sites
         self.links, self.distinct = opts.links, opts.distinct
         self.closed, self.blocked = opts.closed, opts.blocked
+        self.objective, self.disruption = objective, opts.disruption
+        self.params = params or TransportParams.bundled()
+        self.refs = references(self.params)
+        self._weights: dict[str, Weight] = {}
         self.matrices: list[RouteMatrix] = []
         self.port_country: dict[Any, str] = nx.get_node_attributes(G, "country")
         # who can take each product, and who makes it
@@ -572,7 +608,7 @@ class _Builder:
         taken = {i for x in sites.values() for i in x.inputs}
         self.ups = sorted(x.id for x in sites.values() if set(x.outputs) & taken)
         self.downs = sorted(x.id for x in sites.values() if x.inputs)
-        self.by_modes: dict[tuple[str, ...], tuple[int, RouteMatrix]] = {}
+        self.by_modes: dict[tuple[tuple[str, ...], Weight], tuple[int, RouteMatrix]] = {}
 
     # -- legs ----------------------------------------------------------------------------------
 
@@ -580,13 +616,34 @@ class _Builder:
         prod = PRODUCTS[product]
         return ("land",) if not prod.shipped else tuple(sorted(prod.modes))
 
+    def weight(self, product: str) -> Weight:
+        """What a leg moving ``product`` is routed by (the score's objective)."""
+        hit = self._weights.get(product)
+        if hit is None:
+            hit = self._weights[product] = edge_weight(
+                self.objective, product, self.params, self.disruption, self.refs
+            )
+        return hit
+
+    def leg_value(self, product: str, final: str, value: float) -> float:
+        """A leg's share of the objective the chain is pruned by: its routed value, per tonne
+        of final product where the objective counts tonnes (days count once per leg)."""
+        if self.objective == (("distance", 1.0),):
+            return attributed_tonnes(product, final) * value
+        if self.weight(product) == "length_km":
+            return 0.0  # moves inside an integrated operation: not priced
+        if self.objective == (("days", 1.0),):
+            return value
+        return attributed_tonnes(product, final) * value
+
     def _matrix(
-        self, sources: list[str], targets: list[str], modes: tuple[str, ...]
+        self, sources: list[str], targets: list[str], modes: tuple[str, ...], weight: Weight
     ) -> tuple[int, RouteMatrix]:
         m = route_matrix(
             self.G,
             sources,
             targets,
+            weight=weight,
             closed_passages=self.closed,
             closed_nodes=self.blocked,
             modes=modes,
@@ -594,13 +651,17 @@ class _Builder:
         self.matrices.append(m)
         return len(self.matrices) - 1, m
 
-    def _disrupted(self, sources: list[str], targets: list[str], modes: tuple[str, ...]) -> Any:
+    def _disrupted(
+        self, sources: list[str], targets: list[str], modes: tuple[str, ...], weight: Weight
+    ) -> Any:
         """For each (source, target): the closed passages its route would cross if nothing
         were closed. A closure that forces a detour counts as a disruption of the option, so
         that no closure ever lowers an option's exposure."""
         if not self.closed:
             return lambda a, b: frozenset()
-        m = route_matrix(self.G, sources, targets, closed_nodes=self.blocked, modes=modes)
+        m = route_matrix(
+            self.G, sources, targets, weight=weight, closed_nodes=self.blocked, modes=modes
+        )
         closed = frozenset(self.closed)
 
         def crossed(a: str, b: str) -> frozenset[str]:
@@ -611,38 +672,43 @@ class _Builder:
 
         return crossed
 
-    def _site_matrix(self, modes: tuple[str, ...]) -> tuple[int, RouteMatrix]:
-        hit = self.by_modes.get(modes)
+    def _site_matrix(self, modes: tuple[str, ...], weight: Weight) -> tuple[int, RouteMatrix]:
+        hit = self.by_modes.get((modes, weight))
         if hit is None:
             src = [node_id("facility", u) for u in self.ups]
             tgt = [node_id("facility", d) for d in self.downs]
-            hit = self.by_modes[modes] = self._matrix(src, tgt, modes)
+            hit = self.by_modes[(modes, weight)] = self._matrix(src, tgt, modes, weight)
         return hit
 
     def _leg_table(self, pairs: pd.DataFrame) -> pd.DataFrame:
-        """Distance, km by mode, passages and port countries of each (up, down, product) leg.
-        One route matrix per product's set of modes."""
+        """Distance, km by mode, passages and port countries of each (up, down, product) leg,
+        routed by the objective. One route matrix per product's set of modes and weight."""
         out = []
         ui = {u: i for i, u in enumerate(self.ups)}
         di = {d: j for j, d in enumerate(self.downs)}
-        for key, group in pairs.groupby("modes", sort=True):
-            modes: tuple[str, ...] = tuple(key)  # type: ignore[arg-type]
-            idx, m = self._site_matrix(modes)
+        for key, group in pairs.groupby(["modes", "prod"], sort=True):
+            modes_key, prod_key = cast(tuple[Any, Any], key)
+            modes: tuple[str, ...] = tuple(modes_key)
+            weight = self.weight(str(prod_key))
+            idx, m = self._site_matrix(modes, weight)
             crossed = self._disrupted(
                 [node_id("facility", u) for u in self.ups],
                 [node_id("facility", d) for d in self.downs],
                 modes,
+                weight,
             )
-            km = m.distances[
+            value = m.distances[
                 group["up"].map(ui).to_numpy(dtype=int), group["head"].map(di).to_numpy(dtype=int)
             ]
-            g = group.assign(km=km)
-            g = g[np.isfinite(g["km"].to_numpy())]
+            g = group.assign(value=value)
+            g = g[np.isfinite(g["value"].to_numpy())]
             info = [
                 m.summary(node_id("facility", u), node_id("facility", d))
                 for u, d in zip(g["up"], g["head"], strict=True)
             ]
+            km = g["value"] if weight == "length_km" else [sum(i[1].values()) for i in info]
             g = g.assign(
+                km=km,
                 passages=[i[0] for i in info],
                 by_mode=[i[1] for i in info],
                 via=[self._via_countries(i[2]) for i in info],
@@ -655,7 +721,7 @@ class _Builder:
             out.append(g)
         if not out:
             empty: pd.DataFrame = pairs.iloc[0:0].assign(
-                km=[], passages=[], by_mode=[], via=[], matrix=[], disrupted=[]
+                value=[], km=[], passages=[], by_mode=[], via=[], matrix=[], disrupted=[]
             )
             return empty
         joined: pd.DataFrame = pd.concat(out, ignore_index=True)
@@ -718,12 +784,14 @@ class _Builder:
                         "leg_passages": (),
                         "tonnes": (),
                         "tkm": 0.0,
+                        "obj": 0.0,
                         "km": 0.0,
                         "sea_km": 0.0,
                         "land_km": 0.0,
                         "air_km": 0.0,
                         "passages": frozenset(),
                         "disrupted": frozenset(),
+                        "leg_disrupted": (),
                         "via": (),
                         "legs": (),
                         "countries": (site.country,),
@@ -778,6 +846,14 @@ class _Builder:
                 ],
                 "tonnes": [(float(x), *c) for x, c in zip(t, j["tonnes"], strict=True)],
                 "tkm": j["tkm"].to_numpy(dtype=float) + charged * km,
+                "obj": j["obj"].to_numpy(dtype=float)
+                + np.array(
+                    [
+                        self.leg_value(p, f, v)
+                        for (p, f), v in zip(pairs, j["value"].to_numpy(dtype=float), strict=True)
+                    ],
+                    dtype=float,
+                ),
                 "km": base + km,
                 "sea_km": j["sea_km"].to_numpy(dtype=float)
                 + np.array([b.get("sea", 0.0) for b in j["by_mode"]]),
@@ -786,6 +862,10 @@ class _Builder:
                 "air_km": j["air_km"].to_numpy(dtype=float)
                 + np.array([b.get("air", 0.0) for b in j["by_mode"]]),
                 "passages": [a | b for a, b in zip(j["passages_x"], j["passages_y"], strict=True)],
+                "leg_disrupted": [
+                    (";".join(sorted(b)), *c)
+                    for b, c in zip(j["disrupted_y"], j["leg_disrupted"], strict=True)
+                ],
                 "disrupted": [
                     a | b for a, b in zip(j["disrupted_x"], j["disrupted_y"], strict=True)
                 ],
@@ -808,8 +888,9 @@ class _Builder:
         return out[ok].reset_index(drop=True)
 
     def _prune(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Keep, per head and exposure signature, the partial chain with the least tkm (only
-        when options are distinct by countries: the others could never stand for one)."""
+        """Keep, per head and exposure signature, the partial chain with the least objective
+        (tkm for distance; only when options are distinct by countries: the others could never
+        stand for one)."""
         if self.distinct != "countries" or frame.empty:
             return frame
         key = pd.Series(
@@ -828,7 +909,13 @@ class _Builder:
             ],
             index=frame.index,
         ).map(hash)
-        order = np.lexsort((frame["chain"].map(str).to_numpy(), frame["tkm"].to_numpy(dtype=float)))
+        order = np.lexsort(
+            (
+                frame["chain"].map(str).to_numpy(),
+                frame["tkm"].to_numpy(dtype=float),
+                frame["obj"].to_numpy(dtype=float),
+            )
+        )
         ranked = frame.iloc[order]
         keep = ~key.iloc[order].duplicated(keep="first")
         return ranked[keep.to_numpy()].sort_index().reset_index(drop=True)
@@ -840,17 +927,16 @@ class _Builder:
     ) -> pd.DataFrame:
         """The leg from each chain's final facility to the nearest demand centre of each buyer."""
         parts = []
-        for key, group in partial.groupby(
-            partial["product"].map(lambda f: tuple(sorted(PRODUCTS[f].modes))), sort=True
-        ):
-            modes: tuple[str, ...] = tuple(key)
-            wanted = set(group["product"])
-            finals = sorted(x.id for x in self.sites.values() if wanted.intersection(x.outputs))
+        for product, group in partial.groupby("product", sort=True):
+            modes = tuple(sorted(PRODUCTS[str(product)].modes))
+            weight = self.weight(str(product))
+            finals = sorted(x.id for x in self.sites.values() if str(product) in x.outputs)
             centres = sorted({c for _, _, cs in queries for c in cs["id"]})
             idx, m = self._matrix(
                 [node_id("facility", f) for f in finals],
                 [node_id("demand", c) for c in centres],
                 modes,
+                weight,
             )
             fi = {f: i for i, f in enumerate(finals)}
             open_m = (
@@ -858,6 +944,7 @@ class _Builder:
                     self.G,
                     [node_id("facility", f) for f in finals],
                     [node_id("demand", c) for c in centres],
+                    weight=weight,
                     closed_nodes=self.blocked,
                     modes=modes,
                 )
@@ -880,7 +967,11 @@ class _Builder:
                     disrupted=[
                         d | crossed.get(f, frozenset())
                         for d, f in zip(g["disrupted"], g["final"], strict=True)
-                    ]
+                    ],
+                    leg_disrupted=[
+                        (*ld, ";".join(sorted(crossed.get(f, frozenset()))))  # type: ignore[misc]
+                        for ld, f in zip(g["leg_disrupted"], g["final"], strict=True)
+                    ],
                 )
                 parts.append(self._close(g, centre, m, query, buyer, idx))
         if not parts:
@@ -903,7 +994,10 @@ class _Builder:
         dem_country = dict(
             zip(self.lay.demand_centres["id"], self.lay.demand_centres["country"], strict=True)
         )
-        last_km = g["final"].map(lambda f: centre[f][1]).to_numpy(dtype=float)
+        last_value = g["final"].map(lambda f: centre[f][1]).to_numpy(dtype=float)
+        last_km = np.array([sum(info[f][1].values()) for f in g["final"]], dtype=float)
+        if self.objective == (("distance", 1.0),):
+            last_km = last_value  # the routed value is the km (bit for bit)
         rows = pd.DataFrame(
             {
                 "query": query,
@@ -924,6 +1018,14 @@ class _Builder:
                 "demand_id": g["final"].map(lambda f: centre[f][0]).to_numpy(),
                 "distance_km": g["km"].to_numpy(dtype=float) + last_km,
                 "tkm_per_t": g["tkm"].to_numpy(dtype=float) + last_km,
+                "objective_value": g["obj"].to_numpy(dtype=float)
+                + np.array(
+                    [
+                        self.leg_value(p, p, v)
+                        for p, v in zip(g["product"], last_value, strict=True)
+                    ],
+                    dtype=float,
+                ),
                 "tonnes_per_t": [(*t, 1.0) for t in g["tonnes"]],
                 "leg_km": [(*k, float(x)) for k, x in zip(g["leg_km"], last_km, strict=True)],
                 "leg_modes": [
@@ -953,6 +1055,7 @@ class _Builder:
                 ],
                 "legs": [(*lg, idx) for lg in g["legs"]],
                 "disrupted": [";".join(sorted(d)) for d in g["disrupted"]],
+                "leg_disrupted": g["leg_disrupted"].to_numpy(),
             }
         )
         rows["mine_id"] = [

@@ -9,6 +9,7 @@ built beside the old one and swapped in whole, their manifest written last.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
@@ -119,6 +120,8 @@ _TABLE = [
     "plant_country",
     "plant",
     "distance_km",
+    "cost_usd_per_t",
+    "days",
     "exposure",
     "export_controls",
     "score",
@@ -130,6 +133,8 @@ def _options_table(frame: Any, lead: tuple[str, ...] = ()) -> str:
     """Ranked options as a plain-text table (distances rounded to km, scores to 3 places)."""
     table = frame[[*lead, *_TABLE]].copy()
     table["distance_km"] = table["distance_km"].round(0).astype(int)
+    table["cost_usd_per_t"] = table["cost_usd_per_t"].round(1)
+    table["days"] = table["days"].round(1)
     return str(table.round(3).to_string(index=False))
 
 
@@ -389,6 +394,11 @@ class _Query:
         """Check every option at once (one line naming each bad one), then the weights file."""
         checked = validate_config(args, "sourcing")
         w = _weights(weights)
+        objective = checked.pop("objective", None)
+        if objective is not None:
+            import geosource as gs
+
+            w = dataclasses.replace(w or gs.Weights(), objective=objective)
         statuses = checked.pop("status", [])
         development = checked.pop("include_development", False)
         options = {
@@ -492,6 +502,13 @@ _ExcludeOwners = Annotated[
     list[str] | None,
     typer.Option("--exclude-owners", help="No stage owned from this country (repeatable)."),
 ]
+_Objective = Annotated[
+    str | None,
+    typer.Option(
+        help="Route and rank by distance, cost (USD/t landed), days or co2e, or a mix such as "
+        "cost:2,days:1 (default: distance, or the weights file's objective)."
+    ),
+]
 _IncludeBlocked = Annotated[
     bool, typer.Option("--include-blocked", help="Keep options a ban blocks, ranked last.")
 ]
@@ -524,6 +541,7 @@ def paths_cmd(
     include_blocked: _IncludeBlocked = False,
     include_development: _IncludeDevelopment = False,
     status: _Status = None,
+    objective: _Objective = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write .gpkg, .parquet, .csv, .geojson.")
     ] = None,
@@ -549,6 +567,7 @@ def paths_cmd(
             "include_blocked": include_blocked,
             "include_development": include_development,
             "status": status or [],
+            "objective": objective,
         },
         weights,
     )
@@ -599,6 +618,7 @@ def map_cmd(
     include_blocked: _IncludeBlocked = False,
     include_development: _IncludeDevelopment = False,
     status: _Status = None,
+    objective: _Objective = None,
     png: Annotated[Path | None, typer.Option(help="Also write a static PNG.")] = None,
 ) -> None:
     """A Folium map of ranked options (with --to) or of the layers of one mineral.
@@ -620,6 +640,7 @@ def map_cmd(
         "include_blocked": include_blocked,
         "include_development": include_development,
         "status": status or [],
+        "objective": objective,
     }
     q = _Query.check(args)
     if not to:
@@ -679,14 +700,16 @@ def compare_cmd(
         Path | None, typer.Option("--output", "-o", help="Diff table (.csv).")
     ] = None,
     map_file: Annotated[Path | None, typer.Option("--map", help="Comparison map (.html).")] = None,
+    objective: _Objective = None,
 ) -> None:
-    """What a scenario changes: one verdict per buyer and mineral, and the differences.
+    """What a scenario changes: one verdict per buyer and mineral (leading with the change in
+    landed cost, days and km), and the differences.
 
     Example: geosource compare --scenario red-sea-closure --mineral rare_earths --to IND
     """
     import geosource as gs
 
-    q = _Query.check({"mineral": mineral, "to": to, "as_of": as_of})
+    q = _Query.check({"mineral": mineral, "to": to, "as_of": as_of, "objective": objective})
     sc = _scenario(scenario)
     if output is not None:
         check_output_file(output, (".csv",), "diff table")
@@ -694,8 +717,10 @@ def compare_cmd(
         check_output_file(map_file, (".html",), "map")
     _, G, applied = _graph(sc)
     day = q.options["as_of"]
-    base = gs.sourcing_paths(G, q.minerals, q.buyers, None, as_of=day)
-    after = applied.sourcing_paths(q.minerals, q.buyers, None, as_of=day)
+    base_w = q.weights or gs.Weights()
+    after_w = dataclasses.replace(applied.weights, objective=base_w.objective)
+    base = gs.sourcing_paths(G, q.minerals, q.buyers, None, as_of=day, weights=base_w)
+    after = applied.sourcing_paths(q.minerals, q.buyers, None, as_of=day, weights=after_w)
     diff = gs.compare(base, after, name=applied.scenario.name)
     typer.echo(f"{applied.scenario.name}: {applied.scenario.description}")
     for line in diff.attrs["verdicts"].values():

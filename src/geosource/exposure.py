@@ -220,6 +220,12 @@ def product_shares(layers: Layers, mineral: str, product: str) -> tuple[pd.Serie
     prod = layers.production
     if "product" not in prod.columns:
         return pd.Series(dtype=float), "no product figures"
+    return _CACHE.get(  # type: ignore[no-any-return]
+        prod, ("product_shares", mineral, product), lambda: _product_shares(prod, mineral, product)
+    )
+
+
+def _product_shares(prod: pd.DataFrame, mineral: str, product: str) -> tuple[pd.Series, str]:
     rows = prod[
         (prod["mineral"] == mineral) & (prod["product"] == product) & prod["quantity"].notna()
     ]

@@ -103,6 +103,13 @@ class NetworkOptions:
         A land leg to an undocumented port is at most this long (geodesic km).
     air
         Add cargo airports and air legs (for refined gallium/germanium and magnets).
+    port_reach_km
+        searoute's port list holds inland places too (rail and dry ports such as Yining,
+        Chengdu or Denver) that no sea lane reaches; a port farther than this from the nearest
+        sea-lane vertex is left out of the graph (a ship cannot sail there) unless a layer names
+        it as a documented export or import port. 150 km keeps every seaport whose nearest
+        MARNET vertex lies offshore of a sparse coast (Antofagasta 93 km, Nacala 121 km) and
+        river ports on lanes MARNET draws (Hamburg, New Orleans, Montreal).
     """
 
     closed_passages: tuple[str, ...] = ("northwest",)
@@ -110,6 +117,7 @@ class NetworkOptions:
     ports_per_site: int = 3
     max_land_km: float = 2500.0
     air: bool = True
+    port_reach_km: float = 150.0
     friction: str | None = None
     """A friction GeoTIFF (effective km per km: 1 = open road, higher = harder, nodata =
     impassable). Land legs from facilities to ports that lie on it follow the least-cost path
@@ -120,6 +128,17 @@ class NetworkOptions:
             raise ValueError(f"circuity must be at least 1, got {self.circuity}")
         if self.ports_per_site < 1:
             raise ValueError(f"ports_per_site must be at least 1, got {self.ports_per_site}")
+        if not self.port_reach_km > 0:
+            raise ValueError(f"port_reach_km must be above 0, got {self.port_reach_km}")
+
+
+def _documented_ports(layers: Layers) -> set[str]:
+    """UN/LOCODEs the layers name as a facility's export port or a demand centre's import
+    port."""
+    out = {str(p) for p in layers.facilities.get("export_port", pd.Series(dtype=object)).dropna()}
+    for cell in layers.demand_centres.get("import_ports", pd.Series(dtype=object)).dropna():
+        out |= {p for p in str(cell).split(";") if p}
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,6 +341,12 @@ def graph_from_layers(
     ports = load_ports()
     sea_tree = cKDTree(unit_vectors(sea.lon, sea.lat))
     _, nearest = sea_tree.query(unit_vectors(ports["lon"], ports["lat"]))
+    reach = geodesic_km(ports["lon"], ports["lat"], sea.lon[nearest], sea.lat[nearest])
+    documented = _documented_ports(layers)
+    keep = (np.asarray(reach) <= opts.port_reach_km) | ports["port"].isin(documented).to_numpy()
+    G.graph["inland_ports_left_out"] = int((~keep).sum())
+    ports = ports[keep].reset_index(drop=True)
+    nearest = nearest[keep]
     port_ids = [node_id("port", p) for p in ports["port"]]
     G.add_nodes_from(
         (

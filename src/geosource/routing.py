@@ -31,6 +31,7 @@ from .errors import NoRouteError
 
 __all__ = [
     "ENDPOINT_KINDS",
+    "EdgeCost",
     "Route",
     "RouteMatrix",
     "alternative_routes",
@@ -49,6 +50,38 @@ ENDPOINT_KINDS = frozenset({"facility", "demand"})
 
 #: Modes used unless a call says otherwise. Air is opt-in: only small, valuable products fly.
 DEFAULT_MODES: tuple[str, ...] = ("sea", "land")
+
+
+@dataclass(frozen=True)
+class EdgeCost:
+    """An edge weight built from each edge's mode, length and passages, for routing by cost,
+    days or CO2e instead of kilometres.
+
+    The weight of an edge is ``length_km * per_km[mode]``, plus ``port_call`` on each edge
+    between a port and the sea lanes (so a sea leg pays two port calls: loading and
+    unloading), plus ``airport_call`` on each land edge to or from an airport (two per flown
+    leg), plus ``per_passage[p]`` once for each passage ``p`` a route enters (charged on the
+    edge that enters the passage's edges from outside).
+
+    Examples
+    --------
+    >>> EdgeCost("days", per_km=(("sea", 1 / 600), ("land", 1 / 500))).per_km_of("sea")
+    0.0016666666666666668
+    """
+
+    name: str
+    per_km: tuple[tuple[str, float], ...] = ()
+    port_call: float = 0.0
+    airport_call: float = 0.0
+    per_passage: tuple[tuple[str, float], ...] = ()
+
+    def per_km_of(self, mode: str) -> float:
+        """The weight per km of ``mode`` (0 for a mode not listed)."""
+        return dict(self.per_km).get(mode, 0.0)
+
+
+#: What a route matrix may minimise: an edge attribute's name, or an :class:`EdgeCost`.
+Weight = str | EdgeCost
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,21 +135,61 @@ class _Engine:
         self.kind[n:] = self.kind[ends]
         self.passages = [frozenset((d.get("passage") or "").split(";")) - {""} for d in attrs]
         self.searoute = np.array([d.get("searoute_passage") or "" for d in attrs])
-        self._weights: dict[str, np.ndarray] = {}
+        self._weights: dict[Weight, np.ndarray] = {}
+        self._entering: dict[str, np.ndarray] | None = None
         self._masks: OrderedDict[tuple[Any, ...], _Masked] = OrderedDict()
         self.matrices: OrderedDict[tuple[Any, ...], RouteMatrix] = OrderedDict()
 
-    def weights(self, weight: str) -> np.ndarray:
+    def weights(self, weight: Weight) -> np.ndarray:
         if weight not in self._weights:
-            w = np.array([d.get(weight, np.nan) for d in self.attrs], dtype=float)
-            if np.isnan(w).any():
-                raise KeyError(f"some edges have no numeric {weight!r} attribute")
+            if isinstance(weight, EdgeCost):
+                w = self._edge_cost(weight)
+            else:
+                w = np.array([d.get(weight, np.nan) for d in self.attrs], dtype=float)
+                if np.isnan(w).any():
+                    raise KeyError(f"some edges have no numeric {weight!r} attribute")
             self._weights[weight] = w
         return self._weights[weight]
 
+    def _edge_cost(self, cost: EdgeCost) -> np.ndarray:
+        km = self.weights("length_km")
+        rate = dict(cost.per_km)
+        w: np.ndarray = km * np.array([rate.get(str(m), 0.0) for m in self.mode], dtype=float)
+        ku, kv = self.kind[self.u], self.kind[self.v]
+        port_sea = ((ku == "port") & (kv == "sea")) | ((ku == "sea") & (kv == "port"))
+        w = w + cost.port_call * port_sea
+        air_gate = (self.mode == "land") & ((ku == "airport") | (kv == "airport"))
+        w = w + cost.airport_call * air_gate
+        entering = self.entering()
+        for passage, value in cost.per_passage:
+            if passage in entering:
+                w = w + value * entering[passage]
+        return w
+
+    def entering(self) -> dict[str, np.ndarray]:
+        """Per passage, the edges that enter it: in the passage, from a node with sea-lane
+        edges outside it (each crossing of a passage enters it once)."""
+        if self._entering is None:
+            inside: dict[str, set[int]] = {}
+            for e, ps in enumerate(self.passages):
+                for p in ps:
+                    inside.setdefault(p, set()).add(e)
+            out: dict[str, np.ndarray] = {}
+            for p, edges in inside.items():
+                member = np.zeros(len(self.u), dtype=bool)
+                member[list(edges)] = True
+                # only sea lanes count: ports that call inside a canal do not split it
+                lane = ~member & (self.kind[self.u] == "sea") & (self.kind[self.v] == "sea")
+                outside = np.zeros(len(self.nodes), dtype=bool)
+                outside[self.u[lane]] = True
+                outside[self.v[lane]] = True
+                out[p] = member & outside[self.u]
+            self._entering = out
+        return self._entering
+
     def masked(
         self,
-        weight: str,
+        weight: Weight,
         closed_passages: frozenset[str],
         closed_nodes: frozenset[Any],
         modes: frozenset[str],
@@ -635,7 +708,7 @@ def route_matrix(
     sources: Iterable[Any],
     targets: Iterable[Any],
     *,
-    weight: str = "length_km",
+    weight: Weight = "length_km",
     closed_passages: Iterable[str] = (),
     closed_nodes: Iterable[Any] = (),
     modes: Iterable[str] = DEFAULT_MODES,
@@ -650,7 +723,8 @@ def route_matrix(
     sources, targets
         Node ids (``"facility:li-greenbushes"``, ``"port:CNSHA"``, ...).
     weight
-        Edge attribute to minimise.
+        Edge attribute to minimise, or an :class:`EdgeCost` (cost, days or CO2e per edge);
+        ``distances`` are then in its unit.
     closed_passages
         Chokepoint ids (or searoute passage names) to treat as closed; answered with a masked
         copy of the compiled graph, no rebuild.
@@ -735,7 +809,7 @@ def shortest_path(
     source: Any,
     target: Any,
     *,
-    weight: str = "length_km",
+    weight: Weight = "length_km",
     closed_passages: Iterable[str] = (),
     closed_nodes: Iterable[Any] = (),
     modes: Iterable[str] = DEFAULT_MODES,

@@ -22,6 +22,7 @@ from .countries import normalize_country
 from .layers import Layers
 from .minerals import normalize_mineral
 from .scoring import Weights
+from .transport import RED_SEA_CONTAINER_RATE, Disruption
 
 __all__ = [
     "BUILTIN_SCENARIOS",
@@ -111,7 +112,12 @@ class Scenario:
     capacity
         Facility id -> new capacity (in the facility's own unit).
     weights
-        Weight overrides (see :class:`~geosource.scoring.Weights`).
+        Weight overrides (see :class:`~geosource.scoring.Weights`), ``objective`` included.
+    transport
+        What the scenario does to freight: a mapping of
+        :class:`~geosource.transport.Disruption` fields (``war_risk_usd_per_t``,
+        ``added_days``, ``toll_multipliers`` by passage; ``rate_multipliers`` by mode or
+        ``mode:cargo_class``; ``source``). None of them can lower a cost or a day.
     """
 
     name: str
@@ -124,7 +130,8 @@ class Scenario:
     sanctioned: tuple[str, ...] = ()
     offline: tuple[str, ...] = ()
     capacity: Mapping[str, float] = field(default_factory=dict)
-    weights: Mapping[str, float] = field(default_factory=dict)
+    weights: Mapping[str, Any] = field(default_factory=dict)
+    transport: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.name or not str(self.name).strip():
@@ -150,8 +157,30 @@ class Scenario:
         object.__setattr__(self, "capacity", caps)
         Weights.from_dict(dict(self.weights))  # validates keys and values
         object.__setattr__(
-            self, "weights", {str(k): float(v) for k, v in dict(self.weights).items()}
+            self,
+            "weights",
+            {str(k): (v if k == "objective" else float(v)) for k, v in dict(self.weights).items()},
         )
+        transport = {str(k): v for k, v in dict(self.transport).items()}
+        if "name" in transport:
+            raise ValueError("transport: remove 'name' (a scenario's disruption takes its name)")
+        if transport:
+            self.disruption_for(transport)  # validates keys and values
+        object.__setattr__(self, "transport", transport)
+
+    def disruption_for(self, transport: Mapping[str, Any] | None = None) -> Disruption | None:
+        """The scenario's :class:`~geosource.transport.Disruption` (``None`` when it has no
+        ``transport`` table)."""
+        data = dict(self.transport if transport is None else transport)
+        if not data:
+            return None
+        data.setdefault("source", self.source)
+        return Disruption.from_dict({**data, "name": self.name})
+
+    @property
+    def disruption(self) -> Disruption | None:
+        """The scenario's transport disruption, if any."""
+        return self.disruption_for()
 
     # -- serialisation -------------------------------------------------------------------------
 
@@ -339,6 +368,14 @@ BUILTIN_SCENARIOS: dict[str, Scenario] = {
             source="UNCTAD Review of Maritime Transport 2024 (Suez tonnage down 70%, Cape arrivals "
             "up 89% by mid-2024); EIA, Red Sea chokepoints (2024)",
             closed_passages=("bab_el_mandeb", "suez"),
+            transport={
+                "rate_multipliers": {"sea:container": RED_SEA_CONTAINER_RATE},
+                "rate_passages": ["bab_el_mandeb", "suez"],
+                "source": "Drewry World Container Index, Shanghai-Rotterdam USD 1,442 per 40ft "
+                "(14 Dec 2023) and USD 4,951 (18 Jan 2024), over the Cape/Suez distance ratio "
+                "13,800/10,600 nm (see transport.RED_SEA_CONTAINER_RATE); closure: UNCTAD Review "
+                "of Maritime Transport 2024",
+            },
         ),
         Scenario(
             name="malacca-closure",
@@ -412,6 +449,7 @@ class AppliedScenario:
     closed_nodes: frozenset[Any]
     weights: Weights
     as_of: str | None
+    disruption: Disruption | None = None
 
     def sourcing_paths(self, mineral: Any, to: Any, k: int | None = 5, **kwargs: Any) -> Any:
         """:func:`geosource.sourcing_paths` under this scenario."""
@@ -419,6 +457,7 @@ class AppliedScenario:
 
         kwargs.setdefault("as_of", self.as_of)
         kwargs.setdefault("weights", self.weights)
+        kwargs.setdefault("disruption", self.disruption)
         return sourcing_paths(
             self.graph,
             mineral,
@@ -495,7 +534,14 @@ def apply_scenario(
     base = Weights()
     weights = replace(base, **sc.weights) if sc.weights else base
     return AppliedScenario(
-        sc, G, new_layers, tuple(sc.closed_passages), frozenset(blocked), weights, sc.as_of
+        sc,
+        G,
+        new_layers,
+        tuple(sc.closed_passages),
+        frozenset(blocked),
+        weights,
+        sc.as_of,
+        sc.disruption,
     )
 
 
@@ -513,11 +559,14 @@ def compare(
     Options are matched as a buyer sees them: mineral, query and the countries of every stage of
     the chain (the corridor is what a closure changes). Each side is first reduced to its best
     option per key. Each row says whether an option was ``lost`` (no route left between those
-    countries), is ``new``, ``changed`` (distance or exposure; with deltas and the reason) or
-    ``unchanged``. Compare runs made with ``k=None``: with a cut-off, an option that merely falls
-    out of the top k shows as lost. ``attrs["verdicts"]`` holds one line per query × mineral, e.g.
-    ``"lithium → IND: best option unchanged; +2,310 km for 3 of 5 options via
-    cape_of_good_hope"``; the frame's ``verdict`` column repeats it on every row of the query.
+    countries), is ``new``, ``changed`` (cost, days, distance or exposure; with deltas and the
+    reason) or ``unchanged``. Compare runs made with ``k=None``: with a cut-off, an option that
+    merely falls out of the top k shows as lost. ``attrs["verdicts"]`` holds one line per query ×
+    mineral, leading with the change in landed cost, days and km of the options that changed,
+    e.g. ``"lithium → DEU: best option unchanged; +38 USD/t, +12.4 days, +6,480 km (median) for
+    4 of 9 options via cape_of_good_hope (4)"``; the frame's ``verdict`` column repeats it on
+    every row of the query, and ``attrs["buyers"]`` holds one row per mineral × query with the
+    best option's cost, days and km before and after.
     """
     keep = [
         *_OPTION,
@@ -526,11 +575,14 @@ def compare(
         "plant_id",
         "demand_id",
         "distance_km",
+        "cost_usd_per_t",
+        "days",
         "exposure",
         "score",
         "passages",
         "export_controls_reason",
     ]
+    keep = [c for c in keep if c in baseline.columns and c in scenario.columns]
     a = pd.DataFrame(baseline[keep]).sort_values([*_OPTION, "rank"], kind="mergesort")
     b = pd.DataFrame(scenario[keep]).sort_values([*_OPTION, "rank"], kind="mergesort")
     a = a.drop_duplicates(_OPTION, keep="first")
@@ -549,7 +601,13 @@ def compare(
             continue
         dd = rec["distance_km_scenario"] - rec["distance_km_base"]
         de = rec["exposure_scenario"] - rec["exposure_base"]
+        dc = rec.get("cost_usd_per_t_scenario", 0.0) - rec.get("cost_usd_per_t_base", 0.0)
+        dy = rec.get("days_scenario", 0.0) - rec.get("days_base", 0.0)
         why = []
+        if abs(dc) > 0.005:
+            why.append(f"{dc:+,.2f} USD/t")
+        if abs(dy) > 0.005:
+            why.append(f"{dy:+,.1f} days")
         if abs(dd) > 0.5:
             added = sorted(
                 set(str(rec["passages_scenario"] or "").split(";"))
@@ -571,6 +629,9 @@ def compare(
     merged["status"] = status
     merged["reason"] = reasons
     merged["delta_km"] = merged["distance_km_scenario"] - merged["distance_km_base"]
+    for col, short in (("cost_usd_per_t", "delta_cost_usd_per_t"), ("days", "delta_days")):
+        if f"{col}_base" in merged.columns:
+            merged[short] = merged[f"{col}_scenario"] - merged[f"{col}_base"]
     merged["delta_exposure"] = merged["exposure_scenario"] - merged["exposure_base"]
     merged["delta_score"] = merged["score_scenario"] - merged["score_base"]
     merged = merged.drop(columns="_merge")
@@ -586,8 +647,35 @@ def compare(
     order = ["mineral", "query", "rank_base", "rank_scenario"]
     merged = merged.sort_values(order, na_position="last", kind="mergesort")
     merged = merged.reset_index(drop=True)
-    merged.attrs = {"verdicts": verdicts, "scenario": name}
+    merged.attrs = {"verdicts": verdicts, "scenario": name, "buyers": _per_buyer(merged)}
     return merged
+
+
+def _per_buyer(merged: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per mineral × query: the best option before and after, with its cost, days and km."""
+    out = []
+    for (mineral, query), part in merged.groupby(["mineral", "query"], sort=True):
+        row: dict[str, Any] = {"mineral": mineral, "query": query}
+        for side in ("base", "scenario"):
+            ranked = part[part[f"rank_{side}"].notna()].sort_values(f"rank_{side}")
+            best = ranked.iloc[0] if len(ranked) else None
+            row[f"best_{side}"] = " → ".join(best["chain_countries"]) if best is not None else ""
+            for col in ("cost_usd_per_t", "days", "distance_km"):
+                key = f"{col}_{side}"
+                row[key] = float(best[key]) if best is not None and key in best else None
+        out.append(row)
+    return out
+
+
+def _added_passages(rows: pd.DataFrame) -> str:
+    added: dict[str, int] = {}
+    for before, after in zip(
+        rows["passages_base"].fillna(""), rows["passages_scenario"].fillna(""), strict=True
+    ):
+        for p in sorted(set(str(after).split(";")) - set(str(before).split(";")) - {""}):
+            added[p] = added.get(p, 0) + 1
+    top = sorted(added.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    return (" via " + ", ".join(f"{p} ({n})" for p, n in top)) if top else ""
 
 
 def _verdict(mineral: str, query: str, part: pd.DataFrame) -> str:
@@ -603,22 +691,42 @@ def _verdict(mineral: str, query: str, part: pd.DataFrame) -> str:
         bits = ["best option unchanged"]
     else:
         new = scen.iloc[0]
+        cost = (
+            f"{new['cost_usd_per_t_scenario']:,.2f} USD/t, {new['days_scenario']:,.1f} days, "
+            if "cost_usd_per_t_scenario" in new
+            else ""
+        )
         bits = [
             f"new best option: {' → '.join(new['chain_countries'])} "
-            f"({new['distance_km_scenario']:,.0f} km)"
+            f"({cost}{new['distance_km_scenario']:,.0f} km)"
         ]
     lost = int((part["status"] == "lost").sum())
     if lost:
         bits.append(f"{lost} of {len(base)} options lost")
+    moved = part[part["status"] == "changed"]
+    if "delta_cost_usd_per_t" in part.columns:
+        moved = moved[
+            (moved["delta_cost_usd_per_t"].abs() > 0.005) | (moved["delta_days"].abs() > 0.005)
+        ]
+    else:
+        moved = moved.iloc[0:0]
+    if len(moved):
+        added = _added_passages(moved)
+        bits.append(
+            f"{moved['delta_cost_usd_per_t'].median():+,.2f} USD/t, "
+            f"{moved['delta_days'].median():+,.1f} days, "
+            f"{moved['delta_km'].median():+,.0f} km (median) for {len(moved)} of "
+            f"{len(base)} options{added}"
+        )
     longer = part[(part["status"] == "changed") & (part["delta_km"] > 0.5)]
-    if len(longer):
-        added: dict[str, int] = {}
+    if len(longer) and not len(moved):
+        counts: dict[str, int] = {}
         for before, after in zip(
             longer["passages_base"].fillna(""), longer["passages_scenario"].fillna(""), strict=True
         ):
             for p in sorted(set(str(after).split(";")) - set(str(before).split(";")) - {""}):
-                added[p] = added.get(p, 0) + 1
-        top = sorted(added.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+                counts[p] = counts.get(p, 0) + 1
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
         via = (" via " + ", ".join(f"{p} ({n})" for p, n in top)) if top else ""
         bits.append(
             f"{longer['delta_km'].median():+,.0f} km (median) for {len(longer)} of "

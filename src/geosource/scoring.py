@@ -23,10 +23,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from .exposure import COMPONENTS
+from .objectives import parse_objective
 
 __all__ = [
     "EARTH_CIRCUMFERENCE_KM",
     "Weights",
+    "combine",
     "distance_norm",
     "exposure_score",
     "pareto_by_group",
@@ -43,17 +45,23 @@ EARTH_CIRCUMFERENCE_KM = 40_075.017
 class Weights:
     """Weights of the score and of the exposure components. Defaults are visible in the repr.
 
-    ``distance`` and ``exposure`` weigh the two halves of the score; the five component weights
-    weigh the exposure components. All must be non-negative; at least one of each group must be
-    positive. Unknown keys are rejected with the list of valid ones.
+    ``distance`` and ``exposure`` weigh the two halves of the score: the transport half and the
+    exposure half. ``objective`` says what the transport half (and every leg's route) measures:
+    ``"distance"`` (tonne-km per tonne, the default), ``"cost"`` (landed freight and handling,
+    USD/t), ``"days"`` (door to door) or ``"co2e"`` (kg/t), or a weighted mix such as
+    ``"cost:2,days:1"`` or ``{"cost": 2, "days": 1}`` (see :mod:`geosource.objectives`). The five
+    component weights weigh the exposure components. All weights must be non-negative; at least
+    one of each group must be positive. Unknown keys are rejected with the list of valid ones.
 
     Examples
     --------
     >>> Weights()  # doctest: +NORMALIZE_WHITESPACE
     Weights(distance=0.4, exposure=0.6, concentration=1.0, governance=1.0, alignment=1.0,
-            export_controls=1.0, chokepoints=1.0)
+            export_controls=1.0, chokepoints=1.0, objective='distance')
     >>> Weights.from_dict({"chokepoints": 2}).chokepoints
     2.0
+    >>> Weights(objective={"days": 1, "cost": 1}).objective
+    'cost:0.5,days:0.5'
     """
 
     distance: float = 0.4
@@ -63,9 +71,15 @@ class Weights:
     alignment: float = 1.0
     export_controls: float = 1.0
     chokepoints: float = 1.0
+    objective: str | Mapping[str, float] = "distance"
 
     def __post_init__(self) -> None:
+        pairs = parse_objective(self.objective)
+        text = pairs[0][0] if len(pairs) == 1 else ",".join(f"{k}:{v:g}" for k, v in pairs)
+        object.__setattr__(self, "objective", text)
         for f in fields(self):
+            if f.name == "objective":
+                continue
             value = getattr(self, f.name)
             if not isinstance(value, int | float) or isinstance(value, bool):
                 raise TypeError(f"weight {f.name!r} must be a number, got {value!r}")
@@ -95,12 +109,19 @@ class Weights:
         data = data.get("weights", data)
         return cls.from_dict(data)
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def objectives(self) -> tuple[tuple[str, float], ...]:
+        """The objective as ``(name, weight)`` pairs (see :func:`parse_objective`)."""
+        return parse_objective(self.objective)
 
     def describe(self) -> str:
         """One line for maps and reports."""
-        return ", ".join(f"{k} {v:g}" for k, v in self.to_dict().items())
+        return ", ".join(
+            f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in self.to_dict().items()
+        )
 
 
 def exposure_score(components: pd.DataFrame, weights: Weights) -> pd.Series:
@@ -131,6 +152,21 @@ def score(distance_km: pd.Series, exposure: pd.Series, weights: Weights) -> pd.S
     total = weights.distance + weights.exposure
     s = (weights.distance * dn + weights.exposure * exposure.to_numpy(dtype=float)) / total
     return pd.Series(s, index=distance_km.index, name="score")
+
+
+def combine(transport: npt.ArrayLike, exposure: pd.Series, weights: Weights) -> pd.Series:
+    """The combined score in [0, 1] (lower is better) from the transport term (see
+    :func:`geosource.objectives.transport_term`) and the exposure.
+
+    Examples
+    --------
+    >>> combine([0.5], pd.Series([0.0]), Weights(distance=1, exposure=1)).tolist()
+    [0.25]
+    """
+    t = np.asarray(transport, dtype=float)
+    total = weights.distance + weights.exposure
+    s = (weights.distance * t + weights.exposure * exposure.to_numpy(dtype=float)) / total
+    return pd.Series(s, index=exposure.index, name="score")
 
 
 def pareto_front(frame: pd.DataFrame, x: str = "distance_km", y: str = "exposure") -> pd.Series:

@@ -36,9 +36,10 @@ from .exposure import COMPONENTS, ExposureParams
 from .layers import Layers
 from .minerals import normalize_mineral, normalize_product
 from .network import node_id
+from .objectives import OBJECTIVE_COLUMNS, OBJECTIVE_UNITS
 from .routing import check_passages
 from .scoring import Weights, pareto_by_group
-from .transport import TransportParams, transport_costs
+from .transport import Disruption
 
 __all__ = ["OPTION_COLUMNS", "sourcing_paths"]
 
@@ -86,6 +87,7 @@ OPTION_COLUMNS: tuple[str, ...] = (
     "leg_km",
     "leg_modes",
     "leg_passages",
+    "leg_disrupted",
     "sea_km",
     "land_km",
     "air_km",
@@ -124,6 +126,7 @@ def sourcing_paths(
     exclude: Iterable[str] = (),
     exclude_owners: Iterable[str] = (),
     include_blocked: bool = False,
+    disruption: Disruption | None = None,
     layers: Layers | None = None,
 ) -> gpd.GeoDataFrame:
     """Ranked supply chains of a mineral's product for a buyer, each explaining itself.
@@ -149,7 +152,9 @@ def sourcing_paths(
     as_of
         Date for export controls (default: today).
     weights
-        :class:`~geosource.scoring.Weights` or a dict of them (unknown keys rejected).
+        :class:`~geosource.scoring.Weights` or a dict of them (unknown keys rejected). Their
+        ``objective`` (distance, cost, days, co2e or a mix) routes every leg and ranks the
+        options (see :mod:`geosource.objectives`).
     params
         :class:`~geosource.exposure.ExposureParams` (alignment values, measure severities).
     include_development
@@ -172,6 +177,10 @@ def sourcing_paths(
     include_blocked
         Keep chains that a ban in force makes infeasible, flagged in ``blocked`` and ranked
         after every feasible option (default: left out and listed in ``attrs["blocked"]``).
+    disruption
+        A :class:`~geosource.transport.Disruption` (war-risk premiums, added days, toll and
+        freight-rate increases) applied to routing by cost or days and to every option's cost
+        and days; scenarios carry one.
     layers
         Override the layers the graph carries.
 
@@ -184,8 +193,11 @@ def sourcing_paths(
         per tonne of final product and ``tkm_per_t`` their tonne-kilometres; ``capacity_t`` is
         the chain's bottleneck capacity in tonnes of the final product a year (``NaN`` when no
         facility's capacity is known). ``pareto`` marks the options no other option of the same
-        query beats on both ``tkm_per_t`` and exposure. ``attrs`` holds the weights,
-        parameters, date, and how many chains each query had.
+        query beats on both the objective's total (``tkm_per_t`` for distance,
+        ``cost_usd_per_t``, ``days`` or ``co2e_kg_per_t``) and exposure. ``cost_usd_per_t``,
+        ``days`` and ``co2e_kg_per_t`` (and the same per leg) come from the layers' transport
+        parameters (docs/transport.md). ``attrs`` holds the weights, parameters, date, the
+        transport assumptions, and how many chains each query had.
 
     Examples
     --------
@@ -216,6 +228,7 @@ def sourcing_paths(
         include_blocked=include_blocked,
         exclude=_countries(exclude, "exclude"),
         exclude_owners=_countries(exclude_owners, "exclude_owners"),
+        disruption=disruption,
     )
     closed = opts.closed
     blocked_rows: list[dict[str, Any]] = []
@@ -239,12 +252,13 @@ def sourcing_paths(
             opts,
         )
         blocked_rows.extend(_blocked_summary(context.blocked, mid))
-        picked, n_options = _select(frame, k, distinct)
+        assumptions = context.assumptions
+        picked, n_options = _select(frame, k, distinct, w)
         for q, n in n_options.items():
             counts.setdefault(mid, {})[q] = n
         sizes = frame.groupby("query", sort=True).size()
         chain_counts[mid] = {str(q): int(n) for q, n in sizes.items()}
-        parts.append(_with_transport(_finish(picked, context, mid, day), lay))
+        parts.append(_finish(picked, context, mid, day))
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     out = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
     out.attrs = {
@@ -253,6 +267,12 @@ def sourcing_paths(
         "product": product,
         "as_of": day.isoformat(),
         "weights": w.to_dict(),
+        "objective": {
+            "objective": w.objective,
+            "columns": {n: OBJECTIVE_COLUMNS[n] for n, _ in w.objectives},
+            "units": {n: OBJECTIVE_UNITS[n] for n, _ in w.objectives},
+        },
+        "transport": assumptions,
         "params": {
             "alignment": dict(p.alignment),
             "severity": dict(p.severity),
@@ -302,9 +322,10 @@ def _blocked_summary(frame: pd.DataFrame, mineral: str) -> list[dict[str, Any]]:
 
 
 def _select(
-    frame: pd.DataFrame, k: int | None, distinct: Distinct
+    frame: pd.DataFrame, k: int | None, distinct: Distinct, w: Weights
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Per query: the distinct options, ranked; the Pareto front over them; the best ``k``."""
+    """Per query: the distinct options, ranked; the Pareto front over them (the objective's
+    total against exposure; for a mix, the transport term); the best ``k``."""
     frame = frame.assign(_ids=frame["chain"].map(";".join), _b=frame["blocked"] != "")
     order = ["query", "_b", "score", "tkm_per_t", "_ids", "demand_id"]
     frame = frame.sort_values(order, kind="mergesort")
@@ -315,7 +336,9 @@ def _select(
     else:
         best = frame.assign(chains=1)
     best = best.drop(columns="_ids").reset_index(drop=True)
-    best["pareto"] = pareto_by_group(best, "query", "tkm_per_t", "exposure") & ~best["_b"]
+    objectives = w.objectives
+    x = OBJECTIVE_COLUMNS[objectives[0][0]] if len(objectives) == 1 else "transport"
+    best["pareto"] = pareto_by_group(best, "query", x, "exposure") & ~best["_b"]
     best = best.drop(columns="_b")
     best["rank"] = best.groupby("query", sort=False).cumcount().to_numpy() + 1
     counts = {str(q): int(n) for q, n in best.groupby("query", sort=False).size().items()}
@@ -367,13 +390,15 @@ def _finish(ranked: pd.DataFrame, ctx: ChainContext, mineral: str, day: dt.date)
             "demand_id": ranked["demand_id"].to_numpy(),
         }
     )
-    legs = ("tonnes_per_t", "leg_km", "leg_modes", "leg_passages")
+    legs = ("tonnes_per_t", "leg_km", "leg_modes", "leg_passages", "leg_disrupted")
     for c in ("distance_km", "tkm_per_t", *legs, "sea_km", "land_km", "air_km"):
         out[c] = ranked[c].to_numpy()
     out["passages"] = ranked["corridor"].to_numpy()
     out["disrupted"] = ranked["disrupted"].to_numpy()
     out["blocked"] = ranked["blocked"].to_numpy()
     out["capacity_t"] = ranked["capacity_t"].to_numpy(dtype=float)
+    for c in TRANSPORT_OUTPUT:
+        out[c] = ranked[c].to_numpy()
     out["exposure"] = ranked["exposure"].to_numpy()
     for c in COMPONENTS:
         out[c] = ranked[c].to_numpy()
@@ -395,28 +420,18 @@ def _finish(ranked: pd.DataFrame, ctx: ChainContext, mineral: str, day: dt.date)
     return result
 
 
-def _with_transport(out: pd.DataFrame, lay: Layers) -> pd.DataFrame:
-    """Landed freight cost, days and CO2e of each option (docs/transport.md), from the layers'
-    transport parameters; placed before the exposure columns."""
-    if out.empty:
-        for c in TRANSPORT_OUTPUT:
-            out[c] = pd.Series(dtype=object)
-        return out
-    params = TransportParams.from_frame(lay.transport_params, file="transport_params")
-    tc = transport_costs(out, params)
-    at = list(out.columns).index("capacity_t") + 1
-    for i, c in enumerate(TRANSPORT_OUTPUT):
-        out.insert(at + i, c, tc[c].to_numpy())
-    return out
-
-
 def _reasons(r: dict[str, Any]) -> str:
     """A short readable list: where each stage happens, what binds it, what it crosses."""
     stages = " → ".join(
         f"{p.replace('_', ' ')} from {c}"
         for p, c in zip(r["products"], r["chain_countries"], strict=True)
     )
-    bits = [stages, f"{r['distance_km']:,.0f} km, {r['tkm_per_t']:,.0f} t·km per t"]
+    bits = [
+        stages,
+        f"{r['distance_km']:,.0f} km, {r['tkm_per_t']:,.0f} t·km per t, "
+        f"{r['cost_usd_per_t']:,.0f} USD/t landed freight, {r['days']:,.1f} days, "
+        f"{r['co2e_kg_per_t']:,.0f} kg CO2e/t",
+    ]
     if r["export_controls"] > 0:
         bits.append("export controls: " + r["export_controls_reason"].split(";")[0])
     bits.append(f"alignment: {r['alignment_reason'].split(';')[0]}")

@@ -437,6 +437,11 @@ class Disruption:
     rate_multipliers
         ``mode`` or ``mode:cargo_class`` (e.g. ``sea:container``) -> factor on the freight rate
         (>= 1); the class's own key wins over the mode's.
+    rate_passages
+        When given, the rate multipliers apply only to legs whose route crosses one of these
+        passages or would cross it but for a closure (the lanes the disruption hits, e.g.
+        Asia-Europe in the Red Sea episode), not to every leg of the world. Routing by cost
+        then uses the undisrupted rates; the leg's cost carries the multiplier.
     source
         Where the figures come from.
 
@@ -455,6 +460,7 @@ class Disruption:
     added_days: Mapping[str, float] = field(default_factory=dict)
     toll_multipliers: Mapping[str, float] = field(default_factory=dict)
     rate_multipliers: Mapping[str, float] = field(default_factory=dict)
+    rate_passages: tuple[str, ...] = ()
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -472,6 +478,14 @@ class Disruption:
             clean, errs = _clean_mapping(name, getattr(self, name), floor)
             errors += errs
             object.__setattr__(self, name, MappingProxyType(clean))
+        if isinstance(self.rate_passages, str) or not all(
+            isinstance(p, str) and re.match(ID_PATTERN, p) for p in self.rate_passages
+        ):
+            errors.append(
+                f"rate_passages must be a list of passage ids, not {self.rate_passages!r}"
+            )
+        else:
+            object.__setattr__(self, "rate_passages", tuple(sorted(set(self.rate_passages))))
         errors += [
             f"rate_multipliers: {k!r} is not a mode or mode:cargo_class (use one of: "
             + ", ".join(_RATE_KEYS)
@@ -486,6 +500,8 @@ class Disruption:
         parts = [f"name={self.name!r}"]
         for name in ("war_risk_usd_per_t", "added_days", "toll_multipliers", "rate_multipliers"):
             parts.append(f"{name}={dict(getattr(self, name))!r}")
+        if self.rate_passages:
+            parts.append(f"rate_passages={list(self.rate_passages)!r}")
         if self.source:
             parts.append(f"source={self.source!r}")
         return f"Disruption({', '.join(parts)})"
@@ -505,7 +521,21 @@ class Disruption:
     @property
     def passages(self) -> frozenset[str]:
         """Every passage id the disruption names."""
-        return frozenset([*self.war_risk_usd_per_t, *self.added_days, *self.toll_multipliers])
+        return frozenset(
+            [
+                *self.war_risk_usd_per_t,
+                *self.added_days,
+                *self.toll_multipliers,
+                *self.rate_passages,
+            ]
+        )
+
+    def hits(self, passages: str) -> bool:
+        """Whether the rate multipliers apply to a leg crossing (or diverted from) these
+        ``;``-joined passages: always, unless ``rate_passages`` narrows them."""
+        if not self.rate_passages:
+            return True
+        return bool(set(passages.split(";")) & set(self.rate_passages))
 
     def rate_multiplier(self, mode: str, cargo_class: str) -> float:
         """Factor on the freight rate of ``mode`` for ``cargo_class`` (1 when not named)."""
@@ -681,9 +711,14 @@ def transport_costs(
     seen = {s for lp in frame["leg_passages"] for leg in lp for s in str(leg).split(";") if s}
     _check_passages(d, seen)
     run = _Run(p, d)
+    hit = (
+        frame["leg_disrupted"]
+        if "leg_disrupted" in frame.columns
+        else pd.Series([("",) * len(p) for p in frame["products"]], index=frame.index)
+    )
     rows = [
-        _chain(run, r["products"], r["tonnes_per_t"], r["leg_modes"], r["leg_passages"])
-        for r in frame[list(_NEEDED)].to_dict("records")
+        _chain(run, r["products"], r["tonnes_per_t"], r["leg_modes"], r["leg_passages"], h)
+        for r, h in zip(frame[list(_NEEDED)].to_dict("records"), hit, strict=True)
     ]
     out = pd.DataFrame(rows, index=frame.index, columns=list(TRANSPORT_COLUMNS))
     for col in ("cost_usd_per_t", "days", "co2e_kg_per_t"):
@@ -698,6 +733,7 @@ def transport_costs(
             "added_days": dict(d.added_days),
             "toll_multipliers": dict(d.toll_multipliers),
             "rate_multipliers": dict(d.rate_multipliers),
+            "rate_passages": list(d.rate_passages),
             "source": d.source,
         },
         "port_calls": "2 per leg with sea km, 2 per leg with air km",
@@ -722,6 +758,7 @@ def _chain(
     tonnes: Sequence[float],
     modes: Sequence[Mapping[str, float]],
     passages: Sequence[str],
+    diverted: Sequence[str],
 ) -> list[Any]:
     n = len(products)
     if not (len(tonnes) == len(modes) == len(passages) == n):
@@ -734,8 +771,8 @@ def _chain(
         return [nan, nan, nan, (), (), (), (), "no legs"]
     final = str(products[-1])
     legs = [
-        _leg(run, str(prod), final, float(t), m, str(ps))
-        for prod, t, m, ps in zip(products, tonnes, modes, passages, strict=True)
+        _leg(run, str(prod), final, float(t), m, str(ps), str(dv))
+        for prod, t, m, ps, dv in zip(products, tonnes, modes, passages, diverted, strict=True)
     ]
     notes = "; ".join(f"leg {i}: {leg.note}" for i, leg in enumerate(legs, start=1))
     return [
@@ -757,6 +794,7 @@ def _leg(
     tonnes: float,
     km_by_mode: Mapping[str, float],
     passages: str,
+    diverted: str = "",
 ) -> _Leg:
     km = {str(m): float(k) for m, k in km_by_mode.items() if float(k) > 0}
     surface = cargo_class(product, "sea")
@@ -771,9 +809,11 @@ def _leg(
     charged = attributed_tonnes(product, final) if PRODUCTS[product].host else tonnes
     cost = days = co2e = 0.0
     d = run.disruption
+    hit = d.hits(f"{passages};{diverted}")
     for mode in sorted(km):
         cls = cargo_class(product, mode) or surface
-        cost += km[mode] * run.need("freight_rate", mode, cls) * d.rate_multiplier(mode, cls)
+        factor = d.rate_multiplier(mode, cls) if hit else 1.0
+        cost += km[mode] * run.need("freight_rate", mode, cls) * factor
         days += km[mode] / run.need("speed", mode, cls)
         co2e += km[mode] * run.need("co2e", mode, cls)
     for mode, cls in (("sea", surface), ("air", "air_cargo")):

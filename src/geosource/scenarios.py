@@ -604,6 +604,11 @@ def compare(
         dc = rec.get("cost_usd_per_t_scenario", 0.0) - rec.get("cost_usd_per_t_base", 0.0)
         dy = rec.get("days_scenario", 0.0) - rec.get("days_base", 0.0)
         why = []
+        for role in ("mine", "plant", "demand"):
+            before, after = rec.get(f"{role}_id_base"), rec.get(f"{role}_id_scenario")
+            if before != after:
+                # a different site, not the same one made cheaper or dearer
+                why.append(f"{role} {before} -> {after}")
         if abs(dc) > 0.005:
             why.append(f"{dc:+,.2f} USD/t")
         if abs(dy) > 0.005:

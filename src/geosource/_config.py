@@ -361,6 +361,8 @@ def _v(check: Callable[[Any], Any]) -> PlainValidator:
 def _objective(value: Any) -> Any:
     from .objectives import parse_objective
 
+    if value is None:  # not given: the default (distance, or the weights file's)
+        return None
     if not isinstance(value, str | dict):
         raise _fail(
             f'{_show(value)} is {_kind(value)}; give a name in quotes ("cost") or a table '

@@ -469,6 +469,18 @@ def _score_colormap(paths: pd.DataFrame) -> Any:
     return cm.LinearColormap(["#1a9850", "#fee08b", "#d73027"], vmin=lo, vmax=hi)
 
 
+def _transport_rows(rec: Mapping[str, Any]) -> str:
+    """Landed freight cost, days and CO2e per tonne of final product, where priced."""
+    cost = rec.get("cost_usd_per_t")
+    if cost is None or not np.isfinite(float(cost)):
+        return ""
+    days, co2e = rec["days"], rec["co2e_kg_per_t"]
+    return (
+        f"<tr><th>freight</th><td>{float(cost):,.1f} USD/t</td><td>"
+        f"{float(days):,.1f} days · {float(co2e):,.0f} kg CO2e/t (transport only)</td></tr>"
+    )
+
+
 def _path_popup(rec: Mapping[str, Any], extra: Iterable[str] = ()) -> str:
     comps = "".join(
         f"<tr><th>{_safe(c.replace('_', ' '))}</th><td>{float(rec[c]):.3f}</td>"
@@ -489,6 +501,7 @@ def _path_popup(rec: Mapping[str, Any], extra: Iterable[str] = ()) -> str:
         f"<tr><th>distance</th><td>{float(rec['distance_km']):,.0f} km</td><td>sea "
         f"{float(rec['sea_km']):,.0f} · land {float(rec['land_km']):,.0f} (estimate) · air "
         f"{float(rec['air_km']):,.0f}</td></tr>"
+        f"{_transport_rows(rec)}"
         f"<tr><th>exposure</th><td>{float(rec['exposure']):.3f}</td><td></td></tr>{comps}"
         f"<tr><th>passages</th><td colspan=2>{_safe(rec['passages'] or 'none')}</td></tr>"
         f"<tr><th>export controls</th><td colspan=2>"
@@ -525,7 +538,13 @@ def map_paths(
     queries = sorted(set(paths["query"]))
     as_of = ", ".join(sorted(set(paths["as_of"])))
     weights = paths.attrs.get("weights")
-    weight_text = ", ".join(f"{k} {v:g}" for k, v in weights.items()) if weights else "default"
+    weight_text = (
+        ", ".join(
+            f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}" for k, v in weights.items()
+        )
+        if weights
+        else "default"
+    )
     heading = title or (
         ", ".join(MINERALS[m].name for m in minerals)
         + " → "
@@ -774,33 +793,45 @@ def save_map_png(
 def pareto_chart(
     paths: pd.DataFrame, path: str | Path, *, title: str | None = None, dpi: int = 110
 ) -> Path:
-    """Distance against exposure for every option, the Pareto front joined and labelled."""
+    """The objective the options were ranked by (t·km per t by default) against exposure for
+    every option, the Pareto front (computed on the same axes) joined and labelled."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    x, label = _pareto_axis(paths)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     other = paths[~paths["pareto"]]
-    front = paths[paths["pareto"]].sort_values("distance_km")
-    ax.scatter(other["distance_km"], other["exposure"], s=14, color="#999999", label="option")
-    ax.plot(
-        front["distance_km"], front["exposure"], "-o", color="#d73027", ms=5, label="Pareto front"
-    )
+    front = paths[paths["pareto"]].sort_values(x)
+    ax.scatter(other[x], other["exposure"], s=14, color="#999999", label="option")
+    ax.plot(front[x], front["exposure"], "-o", color="#d73027", ms=5, label="Pareto front")
     for rec in front.to_dict("records"):
         ax.annotate(
             f"{rec['mine_country']}→{rec['plant_country']}",
-            (rec["distance_km"], rec["exposure"]),
+            (rec[x], rec["exposure"]),
             fontsize=7,
             xytext=(3, 3),
             textcoords="offset points",
         )
-    ax.set_xlabel("distance (km)")
+    ax.set_xlabel(label)
     ax.set_ylabel("exposure (0–1)")
-    ax.set_title(title or "Distance vs exposure", fontsize=10)
+    ax.set_title(title or f"{label.split(' (')[0].capitalize()} vs exposure", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     out = Path(path)
     fig.savefig(out, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return out
+
+
+def _pareto_axis(paths: pd.DataFrame) -> tuple[str, str]:
+    """The column the Pareto front was computed on, and its axis label."""
+    from .objectives import OBJECTIVE_COLUMNS, OBJECTIVE_UNITS, parse_objective
+
+    spec = (paths.attrs.get("objective") or {}).get("objective", "distance")
+    objectives = parse_objective(spec)
+    if len(objectives) > 1:
+        return "transport", f"transport term ({spec}; 0–1)"
+    name = objectives[0][0]
+    return OBJECTIVE_COLUMNS[name], f"{name} ({OBJECTIVE_UNITS[name]})"

@@ -606,7 +606,7 @@ def compare(
         why = []
         for role in ("mine", "plant", "demand"):
             before, after = rec.get(f"{role}_id_base"), rec.get(f"{role}_id_scenario")
-            if before != after:
+            if before != after and not (pd.isna(before) and pd.isna(after)):
                 # a different site, not the same one made cheaper or dearer
                 why.append(f"{role} {before} -> {after}")
         if abs(dc) > 0.005:

@@ -53,6 +53,7 @@ TRANSPORT_OUTPUT: tuple[str, ...] = (
     "leg_cost_usd_per_t",
     "leg_days",
     "leg_co2e_kg_per_t",
+    "transport",
 )
 
 #: Columns of the frame :func:`sourcing_paths` returns, in order (geometry last).

@@ -21,8 +21,14 @@ def ree_ban(G):
     return gs.allocate_world(G, "rare_earths", as_of=DAY, scenario="china-ree-export-ban")
 
 
-def test_flows_never_exceed_any_facility_capacity(ree, layers):
-    caps = facility_capacity(layers.facilities, "separated_oxide")
+def test_flows_never_exceed_any_facility_capacity(G, ree, layers):
+    # capacities as the allocation saw them: the layer's, plus the balancing rows
+    seen = gs.world.with_unlisted(G, "rare_earths", year=2026).graph["layers"]
+    caps = facility_capacity(seen.facilities, "separated_oxide")
+    listed = facility_capacity(layers.facilities, "separated_oxide")
+    for fid, c in listed.items():
+        if c == c:
+            assert caps[fid] == pytest.approx(c), "a known capacity is never changed"
     used: dict[str, float] = {}
     for chain, t in zip(ree.flows["chain"], ree.flows["tonnes"], strict=True):
         for fid in chain:
@@ -32,6 +38,22 @@ def test_flows_never_exceed_any_facility_capacity(ree, layers):
     # Lynas is counted once: Mount Weld's concentrate feeds Kalgoorlie and Malaysia, never more
     # than its capacity in total
     assert used.get("ree-mount-weld", 0.0) <= caps["ree-mount-weld"] * (1 + 1e-6)
+
+
+def test_world_supply_matches_output_where_the_layers_say_it_covers_demand(G):
+    """Lithium: world mine output 240,000 t Li (USGS MCS 2025) x 5.323 = 1,277,453 t LCE, the
+    sum of the demand rows; graphite: 1.6 Mt mined for 1.6 Mt demanded. With the balancing
+    capacity, what the layers list and what national output adds meet it within 1%."""
+    for mineral in ("lithium", "graphite"):
+        w = gs.allocate_world(G, mineral, as_of=DAY)
+        b = w.buyers
+        assert b["unmet"].sum() <= 0.01 * b["demand"].sum(), (mineral, w.message)
+        named = b[b["buyer"] != "ROW"]
+        assert (named["unmet"] <= 1e-6 * named["demand"]).all(), (mineral, w.message)
+    bare = gs.allocate_world(G, "lithium", as_of=DAY, unlisted=False)
+    assert bare.buyers["unmet"].sum() > 0.3 * bare.buyers["demand"].sum(), (
+        "listed capacity alone covers far less than world output"
+    )
 
 
 def test_every_buyer_balances(ree):
@@ -50,23 +72,39 @@ def test_a_chinese_ban_sends_no_chinese_rare_earths_abroad(ree_ban):
     assert (ree_ban.buyers.set_index("buyer")["unmet"] >= 0).all()
 
 
-def test_a_chinese_ban_leaves_a_buyer_short_by_at_least_demand_minus_capacity(ree_ban, layers):
-    """By hand: Japan cannot receive more than the separated-oxide capacity outside China that
-    the layer lists (operating, capacity known)."""
+def test_a_chinese_ban_leaves_buyers_short_by_demand_minus_capacity_outside_china(
+    G, ree, ree_ban, layers
+):
+    """By hand: outside China, separated oxide comes only from the operating plants the layer
+    lists with a known capacity plus the balancing rows outside China (Malaysia's refining
+    output less Lynas Malaysia). Every such plant is reachable and full under the ban, so the
+    buyers outside China are short by exactly their demand less that capacity."""
     caps = facility_capacity(layers.facilities, "separated_oxide")
     fac = layers.facilities.set_index("id")
-    outside = sum(
+    listed = sum(
         c
         for fid, c in caps.items()
         if c == c
         and fac.at[fid, "country"] != "CHN"
         and fac.at[fid, "status"] == "operating"
+        and fac.at[fid, "mineral"] == "rare_earths"
         and "separated_oxide" in str(fac.at[fid, "outputs"]).split(";")
     )
-    jpn = ree_ban.buyers.set_index("buyer").loc["JPN"]
-    assert jpn["unmet"] >= jpn["demand"] - outside - 1e-6
-    assert jpn["unmet"] > 0
-    assert ree_ban.status == "short" and "JPN" in ree_ban.message
+    u = ree_ban.unlisted
+    extra = u[(u["stage"] == "refining") & (u["country"] != "CHN") & u["placed"]]["unlisted_t"]
+    outside = listed + float(extra.sum())
+    b = ree_ban.buyers.set_index("buyer")
+    abroad = b.drop(index="CHN")
+    assert float(abroad["unmet"].sum()) == pytest.approx(
+        float(abroad["demand"].sum()) - outside, rel=1e-6
+    )
+    # at baseline Japan buys Chinese oxide and is fully supplied; the ban cuts it off, Japan
+    # takes Lynas (nearest), and the EU and the US are short
+    base = ree.buyers.set_index("buyer")
+    assert base.loc["JPN", "unmet"] == pytest.approx(0.0, abs=1e-6)
+    assert base.loc[["EU", "USA"], "unmet"].max() == pytest.approx(0.0, abs=1e-6)
+    assert b.loc["EU", "unmet"] > 1000 and b.loc["USA", "unmet"] > 1000
+    assert ree_ban.status == "short" and "EU" in ree_ban.message
 
 
 def test_banned_gallium_never_reaches_the_us(G):
@@ -85,7 +123,7 @@ def test_unknown_capacity_is_left_out_and_listed(ree):
 
 def test_missing_demand_rows_are_a_clear_error(G):
     with pytest.raises(ValueError, match="no graphite demand rows for anode_material"):
-        gs.allocate_world(G, "graphite", as_of=DAY)
+        gs.allocate_world(G, "graphite", product="anode_material", as_of=DAY)
     own = pd.DataFrame(
         [
             {

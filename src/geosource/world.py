@@ -3,7 +3,7 @@
 ``allocate_world`` solves one linear programme (HiGHS, through ``scipy.optimize.linprog``) over
 the feasible chains of :mod:`geosource.chains` for every buyer of the demand layer:
 
-    minimise   Σ_c cost_c · x_c + UNMET_COST · Σ_b u_b
+    minimise   Σ_c cost_c · x_c + UNMET_COST_USD · Σ_b u_b
     subject to Σ_{c to b} content(F_c) · x_c + u_b = demand_b         for every buyer b
                Σ_{c through f} x_c / capacity_f(F_c) ≤ 1               for every facility f
                x, u ≥ 0
@@ -14,10 +14,14 @@ counted in. ``capacity_f(F)`` is the facility's capacity in tonnes of ``F`` (as 
 chain), so a facility that feeds several chains, stages or buyers is counted once. Chains blocked
 by a ban are not variables of the buyer they are banned to. Chains through a facility whose
 capacity is not known are left out and listed (an unknown capacity is not an infinite one).
-``cost_c`` is the chain's score (in [0, 1)); the rest-of-world row (``ROW``), which has no demand
-centre, may take any chain whose product could legally go to a country no measure names (a ban on
-every destination blocks it), at cost 1, above the named buyers' own chains: the named buyers'
-shortfalls are therefore optimistic where the rest of the world would outbid them.
+``cost_c`` is the chain's landed freight cost per tonne (docs/transport.md), so capacity goes
+where it is cheapest to deliver, as in a market, with the score as a tie-breaker of at most one
+cent; a buyer's risk preferences do not divert supply (a ban does). Capacity that national output
+shows but the layer does not list is added per country and stage (:func:`unlisted_capacity`).
+The rest-of-world row (``ROW``), which has no demand centre, may take any chain whose product
+could legally go to a country no measure names (a ban on every destination blocks it), at its
+cost plus ``ROW_PREMIUM_USD``, after the named buyers: the named buyers' shortfalls are therefore
+optimistic where the rest of the world would outbid them.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -47,12 +53,25 @@ from .layers import Layers
 from .minerals import PRODUCTS, REFERENCE_CONTENT, normalize_mineral, normalize_product
 from .scoring import Weights
 
-__all__ = ["FEOC", "UNMET_COST", "WorldAllocation", "allocate_world"]
+__all__ = [
+    "FEOC",
+    "UNMET_COST",
+    "WorldAllocation",
+    "allocate_world",
+    "unlisted_capacity",
+    "with_unlisted",
+]
 
 log = logging.getLogger(__name__)
 
-#: Unmet demand costs this much per unit of reference content (chain costs are below 1).
+#: Unmet demand costs this much per tonne (USD): above any chain's freight cost, so demand
+#: goes unmet only where no capacity can reach it.
+UNMET_COST_USD = 10_000_000.0
+#: Kept for callers of the score-based allocation (flows.allocate): per unit of score.
 UNMET_COST = 10.0
+#: What the rest of the world (no demand centre) pays above a named buyer for the same chain:
+#: named buyers are served first, so their shortfalls are optimistic.
+ROW_PREMIUM_USD = 1_000_000.0
 #: Covered nations of 10 U.S.C. 4872(d): a buyer's FEOC share counts supply located there.
 FEOC = frozenset({"CHN", "RUS", "IRN", "PRK"})
 
@@ -91,6 +110,8 @@ class WorldAllocation:
     status: str
     message: str
     demand_source: list[str] = field(default_factory=list)
+    unlisted: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Balancing capacity added per country and stage (:func:`unlisted_capacity`)."""
 
     def shortfalls(self) -> pd.Series:
         """Unmet demand per buyer (reference content), largest first."""
@@ -131,6 +152,7 @@ def allocate_world(
     scenario: Any = None,
     demand: pd.DataFrame | None = None,
     include_development: bool | list[str] = False,
+    unlisted: bool = True,
     layers: Layers | None = None,
 ) -> WorldAllocation:
     """Share every facility's capacity among every buyer of the demand layer at once.
@@ -150,6 +172,10 @@ def allocate_world(
         Demand rows (the columns of the ``demand`` layer); default: the layers' own.
     include_development
         As in :func:`geosource.sourcing_paths`.
+    unlisted
+        Add each country's output that the listed facilities do not account for as balancing
+        capacity (:func:`unlisted_capacity`), so that world supply matches world output; with
+        ``False`` only listed, known capacity is shared (supply is then understated).
 
     Returns
     -------
@@ -165,9 +191,18 @@ def allocate_world(
     """
     from .scenarios import apply_scenario
 
-    lay = layers_of(G, layers)
     mid = normalize_mineral(mineral)
-    finals = normalize_product(mid, product)
+    if layers is not None:
+        G = G.copy()
+        G.graph["layers"] = layers
+    lay = layers_of(G)
+    finals = _world_products(lay, mid, product)
+    table = pd.DataFrame(columns=list(UNLISTED_COLUMNS))
+    if unlisted:
+        year = as_date(as_of).year if as_of is not None else dt.date.today().year
+        G = with_unlisted(G, mid, year=year)
+        lay = layers_of(G)
+        table = G.graph["unlisted"]
     closed: tuple[str, ...] = ()
     blocked: frozenset[Any] = frozenset()
     w = Weights()
@@ -206,7 +241,30 @@ def allocate_world(
         ChainOptions(distinct="facilities", closed=closed, blocked=blocked, include_blocked=True),
     )
     row_ok = _legal_for_rest_of_world(frame, lay, mid, day)
-    return _solve(frame.assign(_row_ok=row_ok), rows, lay, mid, finals, day, name)
+    result = _solve(frame.assign(_row_ok=row_ok), rows, lay, mid, finals, day, name)
+    result.unlisted = table
+    result.flows["unlisted"] = result.flows["chain"].map(
+        lambda c: any(str(f).startswith("unlisted-") for f in c)
+    )
+    return result
+
+
+def _world_products(lay: Layers, mid: str, product: str | None) -> tuple[str, ...]:
+    """The products to allocate: those asked for, else the usual traded ones when the demand
+    layer counts them, else the one product the demand layer counts for the mineral."""
+    finals = normalize_product(mid, product)
+    if product is not None:
+        return finals
+    have = set(lay.demand.loc[lay.demand["mineral"] == mid, "product"])
+    group = (
+        {"lithium_chemicals"}
+        if set(finals) <= {"lithium_carbonate", "lithium_hydroxide"}
+        else set()
+    )
+    if have & (set(finals) | group):
+        return finals
+    known = sorted(p for p in have if p in PRODUCTS)
+    return (known[0],) if len(known) == 1 else finals
 
 
 def _legal_for_rest_of_world(
@@ -235,8 +293,27 @@ def _legal_for_rest_of_world(
     return np.array(out, dtype=bool)
 
 
+def _chain_cost(chains: pd.DataFrame) -> np.ndarray:
+    """USD per tonne of final product: landed freight cost, plus the score as a tie-breaker
+    worth at most one cent (so equal-cost chains go to the lower-risk one)."""
+    freight = chains["cost_usd_per_t"].to_numpy(dtype=float) if len(chains) else np.zeros(0)
+    score = chains["score"].to_numpy(dtype=float) if len(chains) else np.zeros(0)
+    return np.nan_to_num(freight, nan=0.0) + 0.01 * score
+
+
 def _capacities(lay: Layers, finals: tuple[str, ...]) -> dict[str, dict[str, float]]:
-    return {f: facility_capacity(lay.facilities, f) for f in finals}
+    """Per final product, each facility's capacity in tonnes of it. A capacity counted in
+    reference content (t/y LCE, t/y REO ...) at a plant that makes the product itself holds
+    that content as the product, whatever product the row names."""
+    out = {f: facility_capacity(lay.facilities, f) for f in finals}
+    fac = lay.facilities
+    content_units = {"t/y LCE", "t/y REO", "t/y Ga", "t/y Ge"}
+    for rec in fac[fac["capacity_unit"].isin(content_units)].to_dict("records"):
+        made = {p for p in str(rec.get("outputs") or "").split(";") if p}
+        for f in finals:
+            if f in made and not out[f].get(str(rec["id"]), math.nan) > 0:
+                out[f][str(rec["id"])] = float(rec["capacity"]) / PRODUCTS[f].content
+    return out
 
 
 def _solve(
@@ -278,7 +355,11 @@ def _solve(
     content = np.array([PRODUCTS[f].content for f in chains["product"]], dtype=float)
     row_content = np.array([PRODUCTS[f].content for f in row_chains["product"]], dtype=float)
     cost = np.concatenate(
-        [chains["score"].to_numpy(dtype=float), np.ones(n_r), np.full(n_b, UNMET_COST)]
+        [
+            _chain_cost(chains),
+            _chain_cost(row_chains) + ROW_PREMIUM_USD,
+            np.full(n_b, UNMET_COST_USD),
+        ]
     )
 
     # demand equalities (query label is the buyer code; EU members share the EU's demand)
@@ -461,3 +542,264 @@ def _iso(query: str) -> str:
         return normalize_country(query)
     except ValueError:
         return query
+
+
+# ---------------------------------------------------------------------------------------------
+# unlisted capacity: what national output says exists beyond the facilities the layer lists
+
+#: t LCE per t Li content (Li2CO3 73.89 g/mol holds 2 Li, 6.941 g/mol each)
+_LCE_PER_LI = 73.89 / (2 * 6.941)
+#: Production units counted in each mineral's reference content, and their factor to it.
+_OUTPUT_UNITS: dict[str, dict[str, float]] = {
+    "lithium": {"t Li content": _LCE_PER_LI},
+    "rare_earths": {"t REO": 1.0},
+    "graphite": {"t graphite": 1.0},
+    "gallium": {"t Ga": 1.0},
+    "germanium": {"t Ge": 1.0},
+}
+#: Unlisted capacity under this share of the country's output is not added (rounding noise).
+_MIN_GAP_SHARE = 0.02
+#: Capacity units (facilities layer) of reference content, per mineral.
+_REF_CAPACITY_UNIT: dict[str, str] = {
+    "lithium": "t/y LCE",
+    "rare_earths": "t/y REO",
+    "graphite": "t/y graphite concentrate",
+    "gallium": "t/y Ga",
+    "germanium": "t/y Ge",
+}
+UNLISTED_COLUMNS: tuple[str, ...] = (
+    "id",
+    "mineral",
+    "stage",
+    "country",
+    "year",
+    "output_t",
+    "listed_t",
+    "unlisted_t",
+    "unit",
+    "assigned_to",
+    "template",
+    "placed",
+    "basis",
+    "source",
+)
+
+
+def _stage_outputs(lay: Layers, mid: str, stage: str, year: int) -> tuple[pd.DataFrame, str]:
+    """National output per country at a stage in reference units (latest year <= ``year``),
+    and how it was derived. ``share`` rows are shares of world mine output."""
+    prod = lay.production
+    rows = prod[(prod["mineral"] == mid) & (prod["stage"] == stage) & (prod["year"] <= year)]
+    units = _OUTPUT_UNITS[mid]
+    if "product" in rows.columns:
+        rows = rows[rows["product"].isna()]
+    usable = rows[rows["unit"].isin([*units, "share"]) & rows["quantity"].notna()]
+    if usable.empty:
+        return pd.DataFrame(columns=["country", "year", "output_t", "source"]), ""
+    latest = int(usable["year"].max())
+    usable = usable[usable["year"] == latest]
+    basis = f"{stage} output {latest}"
+    if (usable["unit"] == "share").all():
+        mined, _ = _stage_outputs(lay, mid, "mining", year)
+        world = float(mined.loc[mined["country"] == "WLD", "output_t"].sum())
+        if not world > 0:
+            return pd.DataFrame(columns=["country", "year", "output_t", "source"]), ""
+        out = usable.assign(output_t=usable["quantity"].astype(float) * world)
+        basis = (
+            f"{stage} share {latest} x world mine output {world:,.0f} "
+            f"{REFERENCE_CONTENT[mid]} (estimate)"
+        )
+    else:
+        usable = usable[usable["unit"] != "share"]
+        out = usable.assign(
+            output_t=usable["quantity"].astype(float) * usable["unit"].map(units).astype(float)
+        )
+    out = out.assign(year=latest)[["country", "year", "output_t", "source"]]
+    return out.reset_index(drop=True), basis
+
+
+def unlisted_capacity(layers: Layers, mineral: str, *, year: int | None = None) -> pd.DataFrame:
+    """Per country and stage, national output (production layer) that the facilities layer's
+    known capacities do not account for: the balancing capacity a world allocation adds so that
+    world supply matches world output.
+
+    ``unlisted_t = output_t - listed_t`` (reference content: t LCE, t REO, t graphite, t Ga,
+    t Ge), where ``listed_t`` sums the known capacities of the country's operating facilities
+    of that stage. Rows under 2% of the output are dropped as rounding. A mining gap goes to the
+    country's operating mines whose capacity is unknown, in equal parts (``assigned_to``); any
+    other gap to a new facility at the place of the country's largest facility of the stage
+    (``template``) that takes every feed and makes every product the country's operating
+    facilities of the stage do; a gap in a country with no listed facility of the stage cannot be
+    placed on the route graph (``placed`` False) and is listed, not used. Output given as a
+    share (IEA refining shares) is a share of world mine output, an estimate.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> u = unlisted_capacity(gs.load_layers(), "rare_earths", year=2024)
+    >>> row = u[(u["country"] == "CHN") & (u["stage"] == "mining")].iloc[0]
+    >>> bool(row["output_t"] == 270_000 and 0 < row["unlisted_t"] <= 270_000)
+    True
+    """
+    from .flows import capacity_in_reference_units
+
+    mid = normalize_mineral(mineral)
+    yr = year if year is not None else dt.date.today().year
+    fac = layers.facilities[layers.facilities["mineral"] == mid]
+    caps = capacity_in_reference_units(layers, mid).set_index("id")["capacity_ref"]
+    rows = []
+    for stage in ("mining", "refining"):
+        outputs, basis = _stage_outputs(layers, mid, stage, yr)
+        here = fac[(fac["stage"] == stage) & (fac["status"] == "operating")]
+        for rec in outputs.to_dict("records"):
+            iso = str(rec["country"])
+            if iso in {"WLD", "ROW"} or not rec["output_t"] > 0:
+                continue
+            mine = here[here["country"] == iso]
+            known = caps.reindex(mine["id"]).dropna()
+            listed = float(known.sum())
+            gap = float(rec["output_t"]) - listed
+            if gap <= _MIN_GAP_SHARE * float(rec["output_t"]):
+                continue
+            # mines whose capacity is unknown are the likeliest source of the gap; a processing
+            # gap becomes one plant taking every feed the country's plants of the stage take
+            unknown = sorted(set(mine["id"]) - set(known.index)) if stage == "mining" else []
+            template = None if unknown else _template(fac, caps, stage, iso)
+            rows.append(
+                {
+                    "id": f"unlisted-{mid.replace('_', '-')}-{stage}-{iso.lower()}",
+                    "mineral": mid,
+                    "stage": stage,
+                    "country": iso,
+                    "year": int(rec["year"]),
+                    "output_t": float(rec["output_t"]),
+                    "listed_t": listed,
+                    "unlisted_t": gap,
+                    "unit": REFERENCE_CONTENT[mid],
+                    "assigned_to": ";".join(unknown),
+                    "template": template,
+                    "placed": bool(unknown) or template is not None,
+                    "basis": basis,
+                    "source": str(rec["source"]),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(UNLISTED_COLUMNS))
+
+
+def _template(fac: pd.DataFrame, caps: pd.Series, stage: str, iso: str) -> str | None:
+    """The listed facility an unlisted row copies (place, inputs, outputs): the country's
+    largest operating facility of the stage, else its largest of the stage in any status."""
+    for status_ok in (fac["status"] == "operating", fac["status"].notna()):
+        pool = fac[status_ok & (fac["stage"] == stage) & (fac["country"] == iso)]
+        if len(pool):
+            size = caps.reindex(pool["id"]).fillna(0.0).to_numpy()
+            order = np.lexsort((pool["id"].to_numpy(), -size))
+            return str(pool["id"].to_numpy()[order[0]])
+    return None
+
+
+def with_unlisted(G: nx.MultiDiGraph, mineral: str, *, year: int | None = None) -> nx.MultiDiGraph:
+    """A copy of ``G`` whose layers and nodes add the placed :func:`unlisted_capacity` rows as
+    facilities (``unlisted-<mineral>-<stage>-<iso3>``, ``capacity_estimate`` true), each at its
+    template's place with the template's links. ``G`` is not changed; the copy is cached."""
+    mid = normalize_mineral(mineral)
+    yr = year if year is not None else dt.date.today().year
+    key = (mid, yr)
+    cache = _UNLISTED_CACHE.setdefault(G, {})
+    if key in cache:
+        return cache[key]
+    lay = layers_of(G)
+    table = unlisted_capacity(lay, mid, year=yr)
+    placed = table[table["placed"] & table["template"].notna()]
+    fac = lay.facilities.set_index("id", drop=False)
+    facilities = lay.facilities.copy()
+    for rec in table[table["assigned_to"] != ""].to_dict("records"):
+        ids = str(rec["assigned_to"]).split(";")
+        share = float(rec["unlisted_t"]) / len(ids)
+        at = facilities["id"].isin(ids)
+        product = facilities.loc[at, "capacity_product"].where(
+            facilities.loc[at, "capacity_product"].notna(),
+            facilities.loc[at, "outputs"].astype(str).str.split(";").str[0],
+        )
+        facilities.loc[at, "capacity_product"] = product
+        facilities.loc[at, "capacity"] = round(share, 3)
+        facilities.loc[at, "capacity_unit"] = _REF_CAPACITY_UNIT[mid]
+        facilities.loc[at, "capacity_estimate"] = True
+        facilities.loc[at, "notes"] = (
+            f"capacity unknown in the layer; given an equal part of the balancing gap "
+            f"({rec['basis']}: {rec['output_t']:,.0f} {rec['unit']} less {rec['listed_t']:,.0f} "
+            f"listed, shared by {len(ids)})"
+        )
+    new_rows = []
+    for rec in placed.to_dict("records"):
+        t = fac.loc[rec["template"]].to_dict()
+        t.update(
+            id=rec["id"],
+            name=(
+                f"Unlisted {rec['stage']} capacity in {rec['country']} (balancing: national "
+                f"output less listed capacity)"
+            ),
+            status="operating",
+            capacity=round(float(rec["unlisted_t"]), 3),
+            capacity_unit=_REF_CAPACITY_UNIT[mid],
+            capacity_basis="balancing",
+            capacity_year=int(rec["year"]),
+            capacity_estimate=True,
+            operator=None,
+            owner=None,
+            owner_country=rec["country"],
+            owner_source=None,
+            feeds=None,
+            feeds_source=None,
+            source=rec["source"],
+            as_of=f"{int(rec['year'])}-12-31",
+            notes=(
+                f"{rec['basis']}: {rec['output_t']:,.0f} {rec['unit']} less "
+                f"{rec['listed_t']:,.0f} listed = {rec['unlisted_t']:,.0f}; placed at "
+                f"{rec['template']}"
+            ),
+        )
+        peers = fac[
+            (fac["mineral"] == mid)
+            & (fac["stage"] == rec["stage"])
+            & (fac["country"] == rec["country"])
+            & (fac["status"] == "operating")
+        ]
+        for col in ("inputs", "outputs"):
+            union = sorted(
+                {p for v in peers[col].dropna().astype(str) for p in v.split(";") if p}
+                | {p for p in str(t.get(col) or "").split(";") if p and p != "nan"}
+            )
+            t[col] = ";".join(union) if union else t.get(col)
+        if mid == "graphite":
+            t["capacity_product"] = "flake_concentrate"
+        new_rows.append(t)
+    G2 = G.copy()
+    if new_rows:
+        extra = gpd.GeoDataFrame(new_rows, geometry="geometry", crs=lay.facilities.crs)
+        facilities = pd.concat([facilities, extra], ignore_index=True)
+    G2.graph["layers"] = lay.replace(
+        facilities=gpd.GeoDataFrame(facilities, crs=lay.facilities.crs)
+    )
+    if new_rows:
+        templates = dict(zip(placed["id"], placed["template"], strict=True))
+        of_template: dict[str, list[str]] = {}
+        for new, tmpl in templates.items():
+            of_template.setdefault(tmpl, []).append(new)
+        for new, tmpl in templates.items():
+            a, ta = f"facility:{new}", f"facility:{tmpl}"
+            G2.add_node(a, **{**G.nodes[ta], "facility": new, "name": new})
+            for _, v, d in G.out_edges(ta, data=True):
+                G2.add_edge(a, v, **d)
+                for other in of_template.get(str(v).split(":", 1)[-1], []):
+                    G2.add_edge(a, f"facility:{other}", **d)
+            for u, _, d in G.in_edges(ta, data=True):
+                G2.add_edge(u, a, **d)
+    G2.graph["unlisted"] = table
+    cache[key] = G2
+    return G2
+
+
+_UNLISTED_CACHE: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[tuple[str, int], Any]] = (
+    weakref.WeakKeyDictionary()
+)

@@ -1,14 +1,16 @@
-"""Capacity-aware allocation (min-cost flow) and the concentration of the resulting supply.
+"""Capacity-aware allocation for one buyer, and the solvers behind its checks.
 
-``allocate`` answers "can we meet X tonnes a year, and from where, without more than Y% from any
-one country?". Each feasible chain (source → plant → demand centre) is a path whose cost per tonne
-is its score (distance and exposure, lower is better, see docs/scoring.md); mines and plants have
-capacities from the facilities layer, converted to the mineral's reference unit.
+``allocate`` answers "can we meet X tonnes a year, and from where, without more than Y% of it from
+any one country?". It is one buyer's row of :func:`geosource.allocate_world`'s linear programme
+(HiGHS via ``scipy.optimize.linprog``): every feasible multi-stage chain, facility capacities
+counted once across stages and buyers (with the balancing capacity national output adds), bans
+that block, and landed freight cost per tonne as the cost. ``competing=True`` puts every other
+buyer of the demand layer in the same programme. Unmet demand is a variable with a cost above any
+chain's, so every request has an answer: the status and the binding constraint say why demand
+went unmet.
 
-Without a share cap it is a min-cost flow solved with networkx's network simplex (integer kg and
-micro-score units); with a cap it becomes a linear programme solved with HiGHS
-(``scipy.optimize.linprog``). Unmet demand is a variable with a cost above any chain's, so every
-request has an answer: the status and the binding constraint say why demand went unmet.
+``_solve_flow`` (networkx network simplex) and ``_solve_lp`` solve the two-stage source/plant
+problem on small synthetic networks, where brute force can check them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .chains import ChainOptions, as_date, build_chains, buyer_centres, layers_of, statuses
+from .chains import as_date, buyer_centres, layers_of
 from .exposure import ExposureParams
 from .layers import Layers
 from .minerals import normalize_mineral, normalize_product
@@ -133,7 +135,10 @@ class Allocation:
         Why demand went unmet: ``capacity`` (not enough usable capacity on reachable chains) or
         ``max_country_share`` (the cap forbids using the capacity there is); ``None`` when met.
     flows
-        One row per chain with flow: source, plant, demand centre, countries, tonnes, cost.
+        One row per chain with flow: source, plant, demand centre, countries, ``flow_t``
+        (reference content), ``cost`` (landed freight, USD a year).
+    total_cost
+        Landed freight of the supplied tonnes, USD a year (unmet demand is ``unmet_t``).
     concentration
         Of the supplied tonnes: per stage (``source``, ``processing``) the top country, its
         share, the HHI, and the share touching a FEOC covered nation.
@@ -281,24 +286,36 @@ def allocate(
     weights: Any = None,
     params: ExposureParams | None = None,
     include_development: bool = False,
+    competing: bool = False,
 ) -> Allocation:
     """Supply ``demand_t`` tonnes a year (reference unit) of a mineral to a buyer at least cost.
+
+    The request is one buyer's row of :func:`geosource.allocate_world`'s linear programme: the
+    same chains, capacities (with the balancing capacity national output adds), bans and
+    landed freight costs.
 
     Parameters
     ----------
     G, layers
         The route graph and its layers (``None``: the layers the graph carries).
     mineral, to
-        As in :func:`geosource.sourcing_paths` (``to`` a country or a demand-centre id).
+        As in :func:`geosource.sourcing_paths` (``to`` a country, ``"EU"`` or a demand-centre
+        id).
     demand_t
         Tonnes a year in :data:`REFERENCE_UNITS` (t LCE, t REO, t graphite, t Ga, t Ge).
     max_country_share
-        Most any one country may supply at either stage (source and processing), as a fraction
-        of the supplied tonnes. Makes the problem a linear programme.
+        Most any one country may supply at either stage (source and processing), as a share of
+        ``demand_t``. A cap that cannot be met in full gives the most the cap allows, with
+        ``binding="max_country_share"`` and the shortfall.
     scenario
         A :class:`~geosource.scenarios.Scenario` or built-in name, applied first.
     as_of, weights, params, include_development
-        As in :func:`geosource.sourcing_paths`.
+        As in :func:`geosource.sourcing_paths` (``weights`` and ``params`` only break ties:
+        capacity goes at landed freight cost).
+    competing
+        Every other buyer of the demand layer asks for its demand at the same time (the
+        request replaces the buyer's own row): capacity others take is not free. Without it,
+        every facility's capacity is free for this buyer.
 
     Returns
     -------
@@ -313,128 +330,109 @@ def allocate(
     >>> a.status, round(a.unmet_t, 6)
     ('met', 0.0)
     """
-    from .scenarios import apply_scenario
-    from .scoring import Weights
+    from .world import allocate_world
 
     if not (isinstance(demand_t, int | float) and math.isfinite(demand_t) and demand_t > 0):
         raise ValueError(f"demand_t must be a positive number of tonnes, got {demand_t!r}")
     if max_country_share is not None and not 0 < max_country_share <= 1:
         raise ValueError(f"max_country_share must be in (0, 1], got {max_country_share}")
+    del weights, params  # capacity goes at landed cost; the score only breaks ties
     lay = layers_of(G, layers)
-    closed: tuple[str, ...] = ()
-    blocked: frozenset[Any] = frozenset()
-    w = weights if isinstance(weights, Weights) else Weights.from_dict(weights or {})
-    if scenario is not None:
-        applied = apply_scenario(G, lay, scenario)
-        lay, closed, blocked = applied.layers, applied.closed_passages, applied.closed_nodes
-        if weights is None:
-            w = applied.weights
-        as_of = as_of if as_of is not None else applied.as_of
     mid = normalize_mineral(mineral)
-    day = as_date(as_of)
-    p = params or ExposureParams()
-    buyer, centres = buyer_centres(lay, to, mid)
-    frame, _ = build_chains(
-        G,
-        lay,
-        mid,
-        normalize_product(mid, None),
-        [(to, buyer, centres)],
-        day,
-        w,
-        p,
-        statuses(include_development),
-        ChainOptions(closed=closed, blocked=blocked),
-    )
-    caps = capacity_in_reference_units(lay, mid).set_index("id")
-    used = set(frame["plant_id"]) | set(frame["mine_id"].dropna())
-    excluded = caps[caps.index.isin(used) & caps["capacity_ref"].isna()].reset_index()
-    known = {str(i) for i, v in caps["capacity_ref"].items() if math.isfinite(float(v))}
-    ok = frame["plant_id"].isin(known) & frame["mine_id"].map(
-        lambda x: not isinstance(x, str) or x in known
-    )
-    chains = frame[ok].reset_index(drop=True)
+    label = _buyer_label(lay, to, mid)
+    finals = normalize_product(mid, None)
     unit = REFERENCE_UNITS[mid]
-    if chains.empty:
-        return _result(
-            mid,
-            buyer,
-            unit,
-            demand_t,
-            np.zeros(0),
-            float(demand_t),
-            chains,
-            excluded,
-            "capacity",
-            max_country_share,
-            "none",
-            "no chain has a source and a plant with known capacity",
-            lay,
-        )
-    sources = [
-        m if isinstance(m, str) else pl
-        for m, pl in zip(chains["mine_id"], chains["plant_id"], strict=True)
-    ]
-    src_ids = sorted(set(sources))
-    plant_ids = sorted(set(chains["plant_id"]))
-    s_idx = np.array([src_ids.index(s) for s in sources])
-    p_idx = np.array([plant_ids.index(x) for x in chains["plant_id"]])
-    # a plant-only chain's source is the plant itself: its plant row caps it
-    src_cap = np.array(
+    own = pd.DataFrame(
         [
-            np.inf
-            if s in plant_ids and s not in set(chains["mine_id"].dropna())
-            else caps.at[s, "capacity_ref"]
-            for s in src_ids
-        ],
-        dtype=float,
-    )
-    plant_cap = np.array([caps.at[x, "capacity_ref"] for x in plant_ids], dtype=float)
-    cost = chains["score"].to_numpy(dtype=float)
-    if max_country_share is None:
-        x, unmet = _solve_flow(cost, s_idx, p_idx, src_cap, plant_cap, float(demand_t))
-        solver = "networkx network simplex"
-    else:
-        groups = [
-            np.flatnonzero(chains[col].to_numpy() == c)
-            for col in ("mine_country", "plant_country")
-            for c in sorted(set(chains[col]))
+            {
+                "buyer": label,
+                "mineral": mid,
+                "product": finals[0],
+                "year": as_date(as_of).year,
+                "demand_t": float(demand_t),
+                "unit": unit,
+                "source": "the request",
+            }
         ]
-        x, unmet = _solve_lp(
-            cost, s_idx, p_idx, src_cap, plant_cap, float(demand_t), groups, max_country_share
+    )
+    rows = own
+    if competing:
+        others = lay.demand[(lay.demand["mineral"] == mid) & (lay.demand["buyer"] != label)]
+        rows = pd.concat([others, own], ignore_index=True)
+
+    def run(cap: float | None) -> Any:
+        return allocate_world(
+            G,
+            mid,
+            as_of=as_of,
+            scenario=scenario,
+            demand=rows,
+            include_development=include_development,
+            max_country_share=(label, cap) if cap is not None else None,
+            layers=layers,
         )
-        solver = "scipy HiGHS linear programme"
+
+    w = run(max_country_share)
+    mine = w.buyers.set_index("buyer").loc[label]
+    unmet = float(mine["unmet"])
     binding = None
     message = "all demand supplied"
+    capped = [b for b in w.binding if b.startswith("max_country_share:")]
     if unmet > 1e-6:
-        most = _max_supply(s_idx, p_idx, src_cap, plant_cap, float(demand_t))
-        if most < demand_t - 1e-6:
-            binding = "capacity"
-            message = (
-                f"usable capacity on reachable chains is {most:,.1f} {unit}, below the "
-                f"{demand_t:,.1f} {unit} asked for"
-            )
-        else:
+        free = run(None) if max_country_share is not None else w
+        most = float(free.buyers.set_index("buyer").at[label, "supplied"])
+        if max_country_share is not None and most > float(mine["supplied"]) + 1e-6:
             binding = "max_country_share"
             message = (
-                f"capacity could supply {most:,.1f} {unit}, but no more than "
-                f"{max_country_share:.0%} may come from one country"
+                f"capacity could supply {most:,.1f} {unit}; with no more than "
+                f"{max_country_share:.0%} of the demand from one country at either stage, "
+                f"{float(mine['supplied']):,.1f} {unit} (short {unmet:,.1f}; binding: "
+                f"{', '.join(c.split(':', 1)[1] for c in capped)})"
             )
+        else:
+            binding = "capacity"
+            message = (
+                f"usable capacity on reachable chains{' left by other buyers' if competing else ''}"
+                f" is {most:,.1f} {unit}, below the {demand_t:,.1f} {unit} asked for"
+            )
+    elif capped:
+        message = (
+            f"all demand supplied; the {max_country_share:.0%} cap shaped the mix (at the cap: "
+            f"{', '.join(c.split(':', 1)[1] for c in capped)})"
+        )
+    flows = w.flows[w.flows["query"] == label]
+    chains = flows.rename(columns={"content_t": "flow_t"})
+    excluded = w.excluded
     return _result(
         mid,
-        buyer,
+        label,
         unit,
         demand_t,
-        x,
+        chains["flow_t"].to_numpy(dtype=float),
         unmet,
-        chains,
+        chains.drop(columns="flow_t"),
         excluded,
         binding,
         max_country_share,
-        solver,
+        "scipy HiGHS linear programme (world allocation"
+        + (", competing buyers)" if competing else ", this buyer alone)"),
         message,
         lay,
+        extra={"world": w, "binding": list(w.binding)},
     )
+
+
+def _buyer_label(lay: Layers, to: str, mid: str) -> str:
+    """The buyer as the demand rows name it: ``EU``, an ISO3 code or a demand-centre id."""
+    from .countries import normalize_country
+
+    if str(to).strip().upper() == "EU" or str(to).strip().lower() == "european union":
+        return "EU"
+    try:
+        return normalize_country(to)
+    except ValueError:
+        buyer_centres(lay, to, mid)  # a demand-centre id, or the usual error naming the choices
+        return str(to)
 
 
 def _result(
@@ -451,6 +449,7 @@ def _result(
     solver: str,
     message: str,
     lay: Layers,
+    extra: dict[str, Any] | None = None,
 ) -> Allocation:
     flows = chains.assign(flow_t=x) if len(chains) else chains.assign(flow_t=[])
     flows = flows[flows["flow_t"] > 1e-9] if len(flows) else flows
@@ -463,10 +462,19 @@ def _result(
         "distance_km",
         "exposure",
         "score",
+        "cost_usd_per_t",
+        "days",
+        "chain",
+        "products",
         "flow_t",
     ]
     flows = flows[[c for c in keep if c in flows.columns]].copy()
-    flows["cost"] = flows["flow_t"] * flows["score"] if len(flows) else []
+    if "tonnes" in chains.columns and "cost_usd_per_t" in chains.columns and len(flows):
+        freight = chains.loc[flows.index, "cost_usd_per_t"].to_numpy(dtype=float)
+        product_t = chains.loc[flows.index, "tonnes"].to_numpy(dtype=float)
+        flows["cost"] = np.nan_to_num(freight * product_t)  # USD a year, landed freight
+    else:
+        flows["cost"] = flows["flow_t"] * flows["score"] if len(flows) else []
     flows = flows.sort_values(["flow_t", "score"], ascending=[False, True], kind="mergesort")
     flows = flows.reset_index(drop=True)
     supplied = float(flows["flow_t"].sum()) if len(flows) else 0.0
@@ -491,9 +499,7 @@ def _result(
     if supplied > 0:
         touched = flows["mine_country"].isin(feoc) | flows["plant_country"].isin(feoc)
         conc["path"] = {"feoc_share": float(flows.loc[touched, "flow_t"].sum() / supplied)}
-    total_cost = (
-        float(flows["cost"].sum()) + UNMET_COST * unmet if len(flows) else (UNMET_COST * unmet)
-    )
+    total_cost = float(flows["cost"].sum()) if len(flows) else 0.0
     return Allocation(
         mineral=mineral,
         buyer=buyer,
@@ -510,4 +516,5 @@ def _result(
         excluded=excluded,
         solver=solver,
         message=message,
+        extra=extra or {},
     )

@@ -31,7 +31,7 @@ import logging
 import math
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import networkx as nx
@@ -153,6 +153,7 @@ def allocate_world(
     demand: pd.DataFrame | None = None,
     include_development: bool | list[str] = False,
     unlisted: bool = True,
+    max_country_share: tuple[str, float] | None = None,
     layers: Layers | None = None,
 ) -> WorldAllocation:
     """Share every facility's capacity among every buyer of the demand layer at once.
@@ -176,6 +177,9 @@ def allocate_world(
         Add each country's output that the listed facilities do not account for as balancing
         capacity (:func:`unlisted_capacity`), so that world supply matches world output; with
         ``False`` only listed, known capacity is shared (supply is then understated).
+    max_country_share
+        ``(buyer, share)``: no one country may supply more than ``share`` of that buyer's
+        demand at either stage (source, processing); see :func:`geosource.allocate`.
 
     Returns
     -------
@@ -223,7 +227,7 @@ def allocate_world(
     queries = []
     for b in named:
         try:
-            queries.extend(buyer_queries(lay, b if b == "EU" else normalize_country(b), mid))
+            queries.extend(buyer_queries(lay, _iso(b) if b != "EU" else b, mid))
         except ValueError as exc:
             log.warning("buyer %s has no demand centre and is left out: %s", b, exc)
     if not queries:
@@ -241,7 +245,9 @@ def allocate_world(
         ChainOptions(distinct="facilities", closed=closed, blocked=blocked, include_blocked=True),
     )
     row_ok = _legal_for_rest_of_world(frame, lay, mid, day)
-    result = _solve(frame.assign(_row_ok=row_ok), rows, lay, mid, finals, day, name)
+    result = _solve(
+        frame.assign(_row_ok=row_ok), rows, lay, mid, finals, day, name, max_country_share
+    )
     result.unlisted = table
     result.flows["unlisted"] = result.flows["chain"].map(
         lambda c: any(str(f).startswith("unlisted-") for f in c)
@@ -324,6 +330,7 @@ def _solve(
     finals: tuple[str, ...],
     day: dt.date,
     scenario: str | None,
+    country_cap: tuple[str, float] | None = None,
 ) -> WorldAllocation:
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
@@ -367,7 +374,7 @@ def _solve(
     q = chains["query"].map(lambda x: "EU" if x == "EU" else x)
     r_idx, c_idx, vals = [], [], []
     for j, (qb, cont) in enumerate(zip(q, content, strict=True)):
-        key = qb if qb in b_pos else normalize_country(qb)
+        key = qb if qb in b_pos else _iso(qb)
         if key in b_pos:
             r_idx.append(b_pos[key])
             c_idx.append(j)
@@ -398,20 +405,48 @@ def _solve(
             r2.append(f_pos[fid])
             c2.append(n_c + k)
             v2.append(1.0 / caps[f][fid])
-    a_ub = coo_matrix((v2, (r2, c2)), shape=(len(fac_ids), n)).tocsr()
-    b_ub = np.ones(len(fac_ids))
+    n_fac = len(fac_ids)
+    b_ub_list = [1.0] * n_fac
+    cap_rows: list[str] = []
+    if country_cap is not None:
+        # for the capped buyer: per stage and country, content supplied <= share x demand
+        who, share = country_cap
+        target = b_pos.get(who if who in b_pos else _iso(who))
+        if target is None:
+            raise ValueError(f"max_country_share: {who!r} is not a buyer of the demand rows")
+        mine = [j for j, qb in enumerate(q) if (qb if qb in b_pos else _iso(qb)) == buyers[target]]
+        groups: dict[tuple[str, str], list[int]] = {}
+        for j in mine:
+            countries = cast(tuple[str, ...], chains["chain_countries"].iat[j])
+            groups.setdefault(("source", str(countries[0])), []).append(j)
+            groups.setdefault(("processing", str(chains["plant_country"].iat[j])), []).append(j)
+        for (stage, country), js in sorted(groups.items()):
+            for j in js:
+                r2.append(n_fac + len(cap_rows))
+                c2.append(j)
+                v2.append(content[j])
+            cap_rows.append(f"{stage}:{country}")
+            b_ub_list.append(share * float(b_eq[target]))
+    a_ub = coo_matrix((v2, (r2, c2)), shape=(n_fac + len(cap_rows), n)).tocsr()
+    b_ub = np.array(b_ub_list, dtype=float)
     res = linprog(
         cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs"
     )
     if res.status != 0:
         raise RuntimeError(f"the allocation LP did not solve: {res.message}")
     x = res.x
-    return _result(
+    load = a_ub @ x
+    tight = [
+        f"max_country_share:{name}"
+        for name, used, limit in zip(cap_rows, load[n_fac:], b_ub[n_fac:], strict=True)
+        if used >= limit - 1e-6 * max(1.0, limit)
+    ]
+    out = _result(
         chains,
         row_chains,
         rows,
         x,
-        a_ub,
+        a_ub[:n_fac],
         fac_ids,
         caps,
         excluded,
@@ -420,6 +455,8 @@ def _solve(
         day,
         scenario,
     )
+    out.binding = [*out.binding, *tight]
+    return out
 
 
 def _result(
@@ -447,13 +484,30 @@ def _result(
         "tonnes",
         "content_t",
         "score",
+        "mine_id",
+        "mine_country",
         "plant_id",
         "plant_country",
+        "demand_id",
+        "distance_km",
+        "exposure",
+        "cost_usd_per_t",
+        "days",
     ]
     parts = [chains.assign(tonnes=x[:n_c])]
     if n_r:
         parts.append(
-            row_chains.assign(query="ROW", buyer="ROW", score=1.0, tonnes=x[n_c : n_c + n_r])
+            # the rest of the world has no demand centre: no last leg to measure
+            row_chains.assign(
+                query="ROW",
+                buyer="ROW",
+                score=1.0,
+                tonnes=x[n_c : n_c + n_r],
+                demand_id=None,
+                distance_km=math.nan,
+                cost_usd_per_t=math.nan,
+                days=math.nan,
+            )
         )
     flows = pd.concat(parts, ignore_index=True)
     flows["tonnes"] = flows["tonnes"].astype(float)

@@ -13,6 +13,7 @@ from .chains import ChainOptions as ChainOptions
 from .chains import chains as chains
 from .countries import country_name as country_name
 from .countries import normalize_country as normalize_country
+from .coverage import layer_coverage as layer_coverage
 from .exposure import ExposureParams as ExposureParams
 from .exposure import supply_concentration as supply_concentration
 from .flows import Allocation as Allocation
@@ -106,6 +107,7 @@ __all__ = [
     "graph_from_gdfs",
     "graph_from_layers",
     "graph_to_gdfs",
+    "layer_coverage",
     "layer_summary",
     "load_boundaries",
     "load_graph",

@@ -18,6 +18,7 @@ from .exposure import ExposureParams as ExposureParams
 from .exposure import supply_concentration as supply_concentration
 from .flows import Allocation as Allocation
 from .flows import allocate as allocate
+from .freshness import freshness_warnings as freshness_warnings
 from .layers import LAYER_KINDS as LAYER_KINDS
 from .layers import Layers as Layers
 from .layers import layer_summary as layer_summary
@@ -102,6 +103,7 @@ __all__ = [
     "compare",
     "country_name",
     "errors",
+    "freshness_warnings",
     "friction_path",
     "get_scenario",
     "graph_from_gdfs",

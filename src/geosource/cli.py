@@ -630,6 +630,7 @@ def paths_cmd(
         check_output_file(output, _RESULT_SUFFIXES, "results")
     _, G, applied = _graph(sc)
     frame = _paths(G, applied, q)
+    _print_warnings(frame)
     if as_json:
         cols = [c for c in frame.columns if c != "geometry"]
         records = frame[cols].astype(object).where(frame[cols].notna(), None)
@@ -645,6 +646,12 @@ def paths_cmd(
         )
     if output is not None:
         _write_results(frame, output)
+
+
+def _print_warnings(frame: Any) -> None:
+    """The result's freshness warnings on stderr, one line each."""
+    for text in frame.attrs.get("warnings") or []:
+        typer.echo(f"warning: {_one_line(str(text))}", err=True)
 
 
 def _blocked_note(frame: Any) -> str:
@@ -708,6 +715,7 @@ def map_cmd(
     else:
         layers, G, applied = _graph(sc)
         frame = _paths(G, applied, q)
+        _print_warnings(frame)
         _save_map(gs.map_paths(frame, layers), output)
         if png is not None:
             with atomic_path(png) as tmp:

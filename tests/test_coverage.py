@@ -124,3 +124,14 @@ def test_layers_list_prints_coverage(capsys):
     assert "world totals:" in out
     assert "[1] lithium mining: production" in out
     assert "have no capacity" in out
+
+
+def test_production_rows_are_cited(layers):
+    """Every production row names its source and date; a figure says whether it is an estimate."""
+    prod = layers.production
+    assert (prod["source"].str.len() > 10).all()
+    assert prod["as_of"].notna().all()
+    figures = prod[prod["quantity"].notna()]
+    assert figures["estimate"].notna().all()
+    shares = figures[figures["unit"] == "share"]
+    assert shares["quantity"].between(0, 1).all()

@@ -13,10 +13,12 @@ from .chains import ChainOptions as ChainOptions
 from .chains import chains as chains
 from .countries import country_name as country_name
 from .countries import normalize_country as normalize_country
+from .coverage import layer_coverage as layer_coverage
 from .exposure import ExposureParams as ExposureParams
 from .exposure import supply_concentration as supply_concentration
 from .flows import Allocation as Allocation
 from .flows import allocate as allocate
+from .freshness import freshness_warnings as freshness_warnings
 from .layers import LAYER_KINDS as LAYER_KINDS
 from .layers import Layers as Layers
 from .layers import layer_summary as layer_summary
@@ -101,11 +103,13 @@ __all__ = [
     "compare",
     "country_name",
     "errors",
+    "freshness_warnings",
     "friction_path",
     "get_scenario",
     "graph_from_gdfs",
     "graph_from_layers",
     "graph_to_gdfs",
+    "layer_coverage",
     "layer_summary",
     "load_boundaries",
     "load_graph",

@@ -506,6 +506,15 @@ EXPORT_CONTROLS = LayerSpec(
             fix="use export or import",
         ),
         _SOURCE,
+        FieldSpec(
+            "reviewed",
+            "date",
+            required=False,
+            nullable=True,
+            doc="date up to which the row's status (in force, suspended, extended, ended) is "
+            "confirmed by its sources; a query dated later is warned of state changes since",
+            fix="give the date of the newest source that confirms the status, as YYYY-MM-DD",
+        ),
         _NOTES,
     ),
     geometry=None,

@@ -154,6 +154,7 @@ def layers_list() -> None:
     Example: geosource layers list
     """
     from ._schemas import SPECS
+    from .coverage import layer_coverage
     from .layers import bundled_layers_dir, load_layers
 
     layers = load_layers()
@@ -161,6 +162,59 @@ def layers_list() -> None:
     for name, frame in layers:
         typer.echo(f"  {name:<16} {len(frame):>5} rows   one row is {SPECS[name].doc}")
     typer.echo("  ports            read from the installed searoute package (UN/LOCODE)")
+    typer.echo("")
+    _print_coverage(layer_coverage(layers))
+
+
+def _print_coverage(cov: Any) -> None:
+    """The coverage table of :func:`geosource.layer_coverage`, world totals' sources below it."""
+    import pandas as pd
+
+    year = cov.attrs.get("reviewed_year")
+    reviewed = f"reviewed {year}" if year is not None else "reviewed"
+    notes: list[str] = []
+    cells = []
+    for rec in cov.to_dict("records"):
+        world = "n/a"
+        if not pd.isna(rec["world"]):
+            notes.append(
+                f"  [{len(notes) + 1}] {rec['mineral']} {rec['stage']}: {rec['world_basis']}; "
+                f"{rec['world_source']}"
+            )
+            world = f"{rec['world']:,.0f} [{len(notes)}]"
+        covered = "n/a" if pd.isna(rec["covered"]) else f"{rec['covered']:.0%}"
+        cells.append(
+            {
+                "mineral": rec["mineral"],
+                "stage": rec["stage"],
+                "facilities": rec["facilities"],
+                "operating": rec["operating"],
+                "capacity": f"{rec['capacity_ref']:,.0f} {rec['unit']}",
+                "unknown cap.": f"{rec['unknown_capacity']} of {rec['operating']}",
+                "world": world,
+                "covered": covered,
+                "site coords": f"{rec['site_share']:.0%}",
+                reviewed: "n/a"
+                if pd.isna(rec["reviewed_share"])
+                else f"{rec['reviewed_share']:.0%}",
+                "oldest as_of": rec["oldest_as_of"],
+            }
+        )
+    typer.echo(
+        "coverage of the facilities layer: operating capacity in reference units against the "
+        "world total of the production layer"
+    )
+    typer.echo(pd.DataFrame(cells).to_string(index=False))
+    typer.echo("world totals:")
+    for line in notes:
+        typer.echo(line)
+    unknown = int(cov["unknown_capacity"].sum())
+    if unknown:
+        typer.echo(
+            f"{unknown} operating facilities have no capacity, or none in a unit that converts; "
+            "they are left out of `capacity` (geosource.layer_coverage(...).attrs['unknown'] "
+            "names them). `covered` is nameplate capacity against production and can pass 100%."
+        )
 
 
 @layers_app.command("show", cls=_Command)
@@ -576,6 +630,7 @@ def paths_cmd(
         check_output_file(output, _RESULT_SUFFIXES, "results")
     _, G, applied = _graph(sc)
     frame = _paths(G, applied, q)
+    _print_warnings(frame)
     if as_json:
         cols = [c for c in frame.columns if c != "geometry"]
         records = frame[cols].astype(object).where(frame[cols].notna(), None)
@@ -591,6 +646,12 @@ def paths_cmd(
         )
     if output is not None:
         _write_results(frame, output)
+
+
+def _print_warnings(frame: Any) -> None:
+    """The result's freshness warnings on stderr, one line each."""
+    for text in frame.attrs.get("warnings") or []:
+        typer.echo(f"warning: {_one_line(str(text))}", err=True)
 
 
 def _blocked_note(frame: Any) -> str:
@@ -654,6 +715,7 @@ def map_cmd(
     else:
         layers, G, applied = _graph(sc)
         frame = _paths(G, applied, q)
+        _print_warnings(frame)
         _save_map(gs.map_paths(frame, layers), output)
         if png is not None:
             with atomic_path(png) as tmp:

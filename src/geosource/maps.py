@@ -552,6 +552,7 @@ def map_paths(
         + ": ranked sourcing options"
     )
     notes = [
+        *(f"Warning: {w}." for w in paths.attrs.get("warnings") or []),
         f"Weights: {weight_text}.",
         "Lines: sea lanes (searoute MARNET) and land legs "
         "(geodesic × 1.3, estimates); colour = score (lower is better); thick = best; "

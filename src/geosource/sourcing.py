@@ -33,6 +33,7 @@ from .chains import (
 )
 from .countries import normalize_country
 from .exposure import COMPONENTS, ExposureParams
+from .freshness import freshness_warnings
 from .layers import Layers
 from .minerals import normalize_mineral, normalize_product
 from .network import node_id
@@ -198,7 +199,9 @@ def sourcing_paths(
         ``cost_usd_per_t``, ``days`` or ``co2e_kg_per_t``) and exposure. ``cost_usd_per_t``,
         ``days`` and ``co2e_kg_per_t`` (and the same per leg) come from the layers' transport
         parameters (docs/transport.md). ``attrs`` holds the weights, parameters, date, the
-        transport assumptions, and how many chains each query had.
+        transport assumptions, how many chains each query had, and ``warnings``: sentences on
+        measures that change state between their last review and ``as_of`` and on layers
+        reviewed long before it (:func:`geosource.freshness_warnings`).
 
     Examples
     --------
@@ -289,6 +292,7 @@ def sourcing_paths(
         "blocked": blocked_rows,
         "options": counts,
         "chains": chain_counts,
+        "warnings": freshness_warnings(lay, day, [normalize_mineral(m) for m in minerals]),
     }
     return out
 

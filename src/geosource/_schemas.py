@@ -205,6 +205,15 @@ FACILITIES = LayerSpec(
         _LAT,
         _PRECISION,
         FieldSpec(
+            "coord_source",
+            "str",
+            required=False,
+            nullable=True,
+            doc="source that gave the point (dataset, report or page); empty where the point is "
+            "placed at a named town or district",
+            fix="name the dataset, report or page the coordinates come from, or leave empty",
+        ),
+        FieldSpec(
             "capacity",
             "float",
             required=False,

@@ -227,3 +227,19 @@ def test_map_without_buyer_draws_the_mineral_asked_for(tmp_path, capsys):
     assert run(["map", "-m", "gallium", "-o", str(out)]) == 0
     assert "Gallium: facilities and trade layers" in out.read_text(encoding="utf-8")
     assert [p.name for p in out.parent.iterdir()] == ["gallium.html"], "no temporary files left"
+
+
+def test_allocate_world_says_who_is_short(tmp_path, capsys):
+    out = tmp_path / "ban.csv"
+    args = ["allocate", "--world", "-m", "rare_earths", "--scenario", "china-ree-export-ban"]
+    assert run([*args, "--as-of", "2026-12-03", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "under china-ree-export-ban: short: EU" in text
+    assert "published supply mix beside the model's baseline" in text
+    table = pd.read_csv(out)
+    eu = table.set_index("buyer").loc["EU"]
+    assert eu["delta_unmet"] > 0 and eu["unmet_scenario"] == pytest.approx(
+        eu["demand"] - eu["supplied_scenario"]
+    )
+    assert run(["allocate", "--world", "-m", "rare_earths", "-t", "IND"]) == 2
+    assert "drop --to" in capsys.readouterr().err

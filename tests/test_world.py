@@ -140,3 +140,61 @@ def test_missing_demand_rows_are_a_clear_error(G):
     w = gs.allocate_world(G, "rare_earths", as_of=DAY, demand=own)
     assert list(w.buyers["buyer"]) == ["JPN"]
     assert w.buyers["unmet"].iloc[0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_compare_allocations_names_who_is_short_and_what_moves(ree, ree_ban):
+    d = gs.compare_allocations(ree, ree_ban)
+    b = d["buyers"].set_index("buyer")
+    # by hand from the two runs: Δ = scenario - baseline for every buyer
+    base = ree.buyers.set_index("buyer")
+    ban = ree_ban.buyers.set_index("buyer")
+    for buyer in b.index:
+        assert b.at[buyer, "delta_unmet"] == pytest.approx(
+            ban.at[buyer, "unmet"] - base.at[buyer, "unmet"], abs=1e-6
+        )
+        assert b.at[buyer, "delta_supplied"] == pytest.approx(
+            ban.at[buyer, "supplied"] - base.at[buyer, "supplied"], abs=1e-6
+        )
+    assert b.at["EU", "delta_unmet"] > 0 and b.at["USA", "delta_unmet"] > 0
+    # Japan keeps its supply by switching to Lynas: its FEOC share falls
+    assert b.at["JPN", "delta_unmet"] == pytest.approx(0.0, abs=1e-6)
+    assert b.at["JPN", "delta_feoc_share"] < -0.5
+    fac = d["facilities"].set_index("id")
+    assert set(fac["change"]) <= {"new", "cut off", "ramps up", "cut back", "unchanged"}
+    assert fac.loc[fac["change"] == "cut back", "delta_t"].lt(0).all()
+
+    other = gs.WorldAllocation(**{**ree_ban.__dict__, "mineral": "gallium"})
+    with pytest.raises(ValueError, match="same mineral"):
+        gs.compare_allocations(ree, other)
+
+
+def test_published_supply_mix_sits_beside_the_model(ree, layers):
+    mix = gs.compare_supply_mix(ree, layers)
+    assert set(mix["buyer"]) >= {"USA", "JPN"}
+    for _, part in mix.groupby("buyer"):
+        assert part["published_share"].sum() == pytest.approx(1.0, abs=1e-6)
+        assert part["model_share"].sum() == pytest.approx(1.0, abs=1e-6)
+        assert (part["gap"] - (part["model_share"] - part["published_share"])).abs().max() < 1e-12
+    usa = mix[mix["buyer"] == "USA"].set_index("supplier")
+    # USGS/Comtrade: about three quarters of US rare-earth compound imports come from China
+    assert usa.at["CHN", "published_share"] == pytest.approx(0.734, abs=0.01)
+
+
+def test_unlisted_capacity_by_hand(layers):
+    """Gallium refining in China, 2024: USGS output 750 t Ga less the known capacities of the
+    listed operating Chinese refineries."""
+    from geosource.flows import capacity_in_reference_units
+
+    u = gs.world.unlisted_capacity(layers, "gallium", year=2024).set_index("country")
+    fac = layers.facilities
+    ids = fac[
+        (fac["mineral"] == "gallium")
+        & (fac["country"] == "CHN")
+        & (fac["stage"] == "refining")
+        & (fac["status"] == "operating")
+    ]["id"]
+    caps = capacity_in_reference_units(layers, "gallium").set_index("id")["capacity_ref"]
+    listed = float(caps.reindex(ids).dropna().sum())
+    assert u.at["CHN", "output_t"] == 750
+    assert u.at["CHN", "listed_t"] == pytest.approx(listed)
+    assert u.at["CHN", "unlisted_t"] == pytest.approx(750 - listed)

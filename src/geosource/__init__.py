@@ -73,6 +73,8 @@ from .transport import red_sea_2024 as red_sea_2024
 from .transport import transport_costs as transport_costs
 from .world import WorldAllocation as WorldAllocation
 from .world import allocate_world as allocate_world
+from .world import compare_allocations as compare_allocations
+from .world import compare_supply_mix as compare_supply_mix
 
 __version__ = "0.1.0"
 
@@ -101,6 +103,8 @@ __all__ = [
     "build_report",
     "chains",
     "compare",
+    "compare_allocations",
+    "compare_supply_mix",
     "country_name",
     "errors",
     "freshness_warnings",

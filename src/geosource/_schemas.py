@@ -789,6 +789,118 @@ DEMAND = LayerSpec(
     doc="a buyer's annual demand for a product of a mineral",
 )
 
+SUPPLY_MIX = LayerSpec(
+    "supply_mix",
+    (
+        _id(),
+        FieldSpec(
+            "buyer",
+            "str",
+            doc="ISO 3166-1 alpha-3 of the importing country, or `EU` for the bloc",
+            fix="write an ISO3 code or EU",
+        ),
+        FieldSpec("mineral", "mineral", fix="use one of: " + ", ".join(MINERALS)),
+        FieldSpec(
+            "product",
+            "str",
+            doc="product id (see gs.PRODUCTS) or the trade category the source counts (say which "
+            "HS code in notes)",
+        ),
+        FieldSpec(
+            "basis",
+            "str",
+            choices=("imports", "consumption"),
+            doc="share of imports, or of consumption (domestic output plus imports)",
+            fix="use imports or consumption",
+        ),
+        FieldSpec("period", "str", doc="years the share covers, e.g. `2020-2023`"),
+        FieldSpec(
+            "supplier",
+            "str",
+            doc="ISO3 of the supplying country, or `OTHER` for the remainder",
+            fix="write an ISO3 code or OTHER",
+        ),
+        FieldSpec(
+            "share",
+            "float",
+            minimum=0.0,
+            maximum=1.0,
+            doc="fraction of the buyer's imports (or consumption) in the period",
+            fix="give a fraction between 0 and 1",
+        ),
+        _SOURCE,
+        _AS_OF,
+        FieldSpec(
+            "reviewed",
+            "date",
+            required=False,
+            nullable=True,
+            doc="date the row was last checked (YYYY-MM-DD)",
+            fix="give the date of the last check as YYYY-MM-DD",
+        ),
+        FieldSpec("estimate", "bool", nullable=True, fix="write true or false"),
+        _NOTES,
+    ),
+    geometry=None,
+    id_field="id",
+    doc="a buyer's current supply mix: the share of its imports of a product from one country",
+)
+
+OFFTAKES = LayerSpec(
+    "offtakes",
+    (
+        _id(),
+        FieldSpec(
+            "supplier_facility",
+            "str",
+            required=False,
+            nullable=True,
+            doc="id of the supplying facility in the facilities layer, where one is named",
+        ),
+        FieldSpec("supplier_company", "str", doc="the seller"),
+        FieldSpec("buyer_company", "str", doc="the buyer"),
+        FieldSpec(
+            "buyer_country",
+            "str",
+            required=True,
+            nullable=True,
+            doc="ISO3 of the buyer's end market or consuming site",
+        ),
+        FieldSpec("mineral", "mineral", fix="use one of: " + ", ".join(MINERALS)),
+        FieldSpec("product", "str", doc="product id (see gs.PRODUCTS)"),
+        FieldSpec(
+            "tonnes_per_year",
+            "float",
+            minimum=0.0,
+            doc="contracted tonnes a year in `unit`",
+            fix="give a non-negative number without thousands separators",
+        ),
+        FieldSpec("unit", "str", doc="unit of tonnes_per_year as the source states it"),
+        FieldSpec(
+            "start",
+            "str",
+            nullable=True,
+            doc="first year or date of supply (empty where the source gives none)",
+        ),
+        FieldSpec("end", "str", required=False, nullable=True, doc="last year or date"),
+        FieldSpec("status", "str", doc="binding, conditional, MoU ... as the source says"),
+        _SOURCE,
+        _AS_OF,
+        FieldSpec(
+            "reviewed",
+            "date",
+            required=False,
+            nullable=True,
+            doc="date the row was last checked (YYYY-MM-DD)",
+            fix="give the date of the last check as YYYY-MM-DD",
+        ),
+        _NOTES,
+    ),
+    geometry=None,
+    id_field="id",
+    doc="a documented offtake agreement tying a producer's output to a buyer",
+)
+
 SPECS: dict[str, LayerSpec] = {
     s.kind: s
     for s in (
@@ -801,6 +913,8 @@ SPECS: dict[str, LayerSpec] = {
         AIRPORTS,
         TRANSPORT_PARAMS,
         DEMAND,
+        SUPPLY_MIX,
+        OFFTAKES,
         BOUNDARIES,
     )
 }

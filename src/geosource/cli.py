@@ -802,27 +802,64 @@ def compare_cmd(
 @app.command("allocate", cls=_Command)
 def allocate_cmd(
     mineral: Annotated[list[str], typer.Option("--mineral", "-m", help="The mineral.")],
-    to: Annotated[list[str], typer.Option("--to", "-t", help="The buyer.")],
-    demand_t: Annotated[float, typer.Option(help="Tonnes a year (t LCE, t REO, t Ga ...).")],
+    to: Annotated[
+        list[str] | None, typer.Option("--to", "-t", help="The buyer (not with --world).")
+    ] = None,
+    demand_t: Annotated[
+        float | None, typer.Option(help="Tonnes a year (t LCE, t REO, t Ga ...).")
+    ] = None,
     max_country_share: Annotated[
-        float | None, typer.Option(help="Most any one country may supply (0-1).")
+        float | None, typer.Option(help="Most any one country may supply (0-1 of the demand).")
     ] = None,
     scenario: Annotated[str | None, typer.Option(help="Built-in scenario or file.")] = None,
     as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
+    competing: Annotated[
+        bool, typer.Option(help="Other buyers of the demand layer ask for their demand too.")
+    ] = False,
+    world: Annotated[
+        bool,
+        typer.Option(
+            help="Every buyer of the demand layer at once; with --scenario, what it changes."
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="With --world: buyers table (.csv).")
+    ] = None,
 ) -> None:
-    """Meet a demand at least cost under capacities (and a per-country cap).
+    """Meet a demand at least landed cost under capacities (and a per-country cap), or share
+    capacity among every buyer (--world) and see who is short.
 
     Example: geosource allocate --mineral rare_earths --to IND --demand-t 10000
     --max-country-share 0.4
+
+    Example: geosource allocate --world --mineral rare_earths --scenario china-ree-export-ban
     """
     import geosource as gs
 
-    for option, values in (("--mineral", mineral), ("--to", to)):
+    for option, values in (("--mineral", mineral), ("--to", to or [])):
         if len(values) > 1:
             raise click.UsageError(
                 f"allocate meets one demand, of one mineral for one buyer; got {option} "
                 f"{len(values)} times ({', '.join(values)}): run allocate once for each"
             )
+    if world:
+        for flag, value in (
+            ("--to", to),
+            ("--demand-t", demand_t),
+            ("--max-country-share", max_country_share),
+        ):
+            if value:
+                raise click.UsageError(
+                    f"--world allocates every buyer's demand from the demand layer; drop {flag}"
+                )
+        _allocate_world(mineral[0], scenario, as_of, output)
+        return
+    if output is not None:
+        raise click.UsageError("-o is for --world; allocate for one buyer prints its flows")
+    if not to:
+        raise click.UsageError("Missing option '--to' (or use --world for every buyer)")
+    if demand_t is None:
+        raise click.UsageError("Missing option '--demand-t' (or use --world for every buyer)")
     q = _Query.check({"mineral": mineral, "to": to, "as_of": as_of})
     check_demand_t(demand_t)
     if max_country_share is not None and not 0 <= max_country_share <= 1:
@@ -840,6 +877,7 @@ def allocate_cmd(
         max_country_share=max_country_share,
         scenario=sc,
         as_of=q.options["as_of"],
+        competing=competing,
     )
     typer.echo(
         f"{a.mineral} → {a.buyer}: {a.supplied_t:,.1f} of {a.demand_t:,.1f} {a.unit} "
@@ -849,7 +887,8 @@ def allocate_cmd(
     )
     _pandas_display()
     if len(a.flows):
-        typer.echo(a.flows.round(3).to_string(index=False))
+        shown = a.flows.drop(columns=[c for c in ("chain", "products") if c in a.flows.columns])
+        typer.echo(shown.round(3).to_string(index=False))
     for stage, c in a.concentration.items():
         if "top_share" in c and c["top_country"]:
             typer.echo(
@@ -861,6 +900,52 @@ def allocate_cmd(
             f"  {len(a.excluded)} facilities left out (capacity unknown or not "
             "convertible): " + ", ".join(a.excluded["id"])
         )
+
+
+def _allocate_world(
+    mineral: str, scenario: str | None, as_of: str | None, output: Path | None
+) -> None:
+    """``allocate --world``: every buyer at once; the scenario against the baseline."""
+    import geosource as gs
+
+    q = _Query.check({"mineral": [mineral], "to": ["USA"], "as_of": as_of})
+    if output is not None:
+        check_output_file(output, (".csv",))
+    sc = _scenario(scenario)
+    layers, G, _ = _graph(None)
+    mid = q.minerals[0]
+    base = gs.allocate_world(G, mid, as_of=q.options["as_of"])
+    _pandas_display()
+    typer.echo(f"{mid} ({'/'.join(base.products)}), baseline: {base.message}")
+    typer.echo(base.buyers.round(3).to_string(index=False))
+    mix = gs.compare_supply_mix(base, layers)
+    if len(mix):
+        typer.echo(
+            "published supply mix beside the model's baseline (share of each buyer's supply):"
+        )
+        typer.echo(mix.drop(columns="source").round(3).to_string(index=False))
+    table = base.buyers
+    if sc is not None:
+        after = gs.allocate_world(G, mid, as_of=q.options["as_of"], scenario=sc)
+        diff = gs.compare_allocations(base, after)
+        typer.echo(f"under {after.scenario}: {after.message}")
+        typer.echo(diff["buyers"].round(3).to_string(index=False))
+        moved = diff["facilities"][diff["facilities"]["change"] != "unchanged"]
+        if len(moved):
+            typer.echo("facilities:")
+            typer.echo(moved.round(1).to_string(index=False))
+        table = diff["buyers"]
+    if len(base.unlisted):
+        placed = base.unlisted[base.unlisted["placed"]]
+        typer.echo(
+            f"  balancing capacity (national output less listed, estimate) in "
+            f"{len(placed)} country-stages; not placed: "
+            + (", ".join(base.unlisted.loc[~base.unlisted["placed"], "id"]) or "none")
+        )
+    if output is not None:
+        with atomic_path(output) as tmp:
+            table.to_csv(tmp, index=False, lineterminator="\n")
+        typer.echo(f"wrote {output}")
 
 
 @app.command("sweep", cls=_Command)

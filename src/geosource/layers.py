@@ -91,6 +91,8 @@ class Layers:
     airports: gpd.GeoDataFrame
     transport_params: pd.DataFrame
     demand: pd.DataFrame
+    supply_mix: pd.DataFrame
+    offtakes: pd.DataFrame
     boundaries: gpd.GeoDataFrame
 
     @property

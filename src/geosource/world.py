@@ -58,6 +58,8 @@ __all__ = [
     "UNMET_COST",
     "WorldAllocation",
     "allocate_world",
+    "compare_allocations",
+    "compare_supply_mix",
     "unlisted_capacity",
     "with_unlisted",
 ]
@@ -857,3 +859,165 @@ def with_unlisted(G: nx.MultiDiGraph, mineral: str, *, year: int | None = None) 
 _UNLISTED_CACHE: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[tuple[str, int], Any]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# judging and comparing allocations
+
+
+def compare_supply_mix(allocation: WorldAllocation, layers: Layers) -> pd.DataFrame:
+    """The model's baseline supply mix beside each buyer's published one (``supply_mix``).
+
+    For every buyer of the allocation with published import shares of the mineral (the newest
+    period; rows of the allocated product first, else the mineral's other rows, named in
+    ``published_product``), one row per supplier country: the published share, the model's
+    share of the buyer's supply by the country of the last plant, and ``gap`` = model minus
+    published. ``OTHER`` holds what the source does not name on each side. This is how to
+    judge the model: a large gap says the model's capacities, costs or bans are not how the
+    buyer is supplied today.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> w = gs.allocate_world(G, "rare_earths", as_of="2026-12-03")
+    >>> mix = compare_supply_mix(w, gs.load_layers())
+    >>> bool((mix.groupby("buyer")["published_share"].sum().round(6) == 1).all())
+    True
+    """
+    mix = layers.supply_mix
+    mix = mix[mix["mineral"] == allocation.mineral]
+    columns = [
+        "buyer",
+        "supplier",
+        "published_share",
+        "model_share",
+        "gap",
+        "published_product",
+        "period",
+        "basis",
+        "source",
+    ]
+    out = []
+    for buyer in allocation.buyers["buyer"]:
+        rows = mix[mix["buyer"] == buyer]
+        if rows.empty:
+            continue
+        same = rows[rows["product"].isin(allocation.products)]
+        rows = same if len(same) else rows
+        # newest period, then the product with the most rows (the fullest breakdown)
+        rows = rows[rows["as_of"] == rows["as_of"].max()]
+        product = str(rows.groupby("product").size().sort_index().idxmax())
+        rows = rows[rows["product"] == product].sort_values("id", kind="mergesort")
+        rows = rows.drop_duplicates("supplier", keep="first")
+        published = rows.groupby("supplier")["share"].sum()
+        flows = allocation.flows[allocation.flows["query"].map(_iso) == buyer]
+        total = float(flows["content_t"].sum())
+        model = (
+            flows.groupby("plant_country")["content_t"].sum() / total
+            if total > 0
+            else pd.Series(dtype=float)
+        )
+        named = [s for s in published.index if s != "OTHER"]
+        model_other = float(model[~model.index.isin(named)].sum()) if len(model) else 0.0
+        for supplier in sorted(set(named) | {"OTHER"}):
+            p_share = float(published.get(supplier, 0.0))
+            m_share = model_other if supplier == "OTHER" else float(model.get(supplier, 0.0))
+            out.append(
+                {
+                    "buyer": buyer,
+                    "supplier": supplier,
+                    "published_share": p_share,
+                    "model_share": m_share,
+                    "gap": m_share - p_share,
+                    "published_product": product,
+                    "period": str(rows["period"].iloc[0]),
+                    "basis": str(rows["basis"].iloc[0]),
+                    "source": str(rows["source"].iloc[0]),
+                }
+            )
+    return pd.DataFrame(out, columns=columns)
+
+
+def compare_allocations(base: WorldAllocation, after: WorldAllocation) -> dict[str, pd.DataFrame]:
+    """What a scenario changes in a world allocation.
+
+    Returns ``{"buyers": ..., "facilities": ...}``: per buyer Δsupplied, Δunmet, Δ landed
+    freight (USD a year) and Δ FEOC share; per facility the tonnes before and after and whether
+    it ramps up, is cut back, is cut off or is new to the flows.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> base = gs.allocate_world(G, "rare_earths", as_of="2026-12-03")
+    >>> ban = gs.allocate_world(G, "rare_earths", as_of="2026-12-03",
+    ...                         scenario="china-ree-export-ban")
+    >>> d = compare_allocations(base, ban)["buyers"].set_index("buyer")
+    >>> bool(d.at["EU", "delta_unmet"] > 0)
+    True
+    """
+    if base.mineral != after.mineral or base.products != after.products:
+        raise ValueError(
+            f"compare allocations of the same mineral and products: {base.mineral} "
+            f"{'/'.join(base.products)} vs {after.mineral} {'/'.join(after.products)}"
+        )
+
+    def buyers(w: WorldAllocation) -> pd.DataFrame:
+        cost = (
+            w.flows.assign(usd=w.flows["tonnes"] * w.flows["cost_usd_per_t"].fillna(0.0))
+            .assign(demand_buyer=w.flows["query"].map(_iso))
+            .groupby("demand_buyer")["usd"]
+            .sum()
+        )
+        b = w.buyers.set_index("buyer")[["demand", "supplied", "unmet", "feoc_share", "unit"]]
+        return b.assign(freight_usd=cost.reindex(b.index).fillna(0.0))
+
+    a, b = buyers(base), buyers(after)
+    joined = a.join(b, suffixes=("_base", "_scenario"), how="outer")
+    out = pd.DataFrame(
+        {
+            "buyer": joined.index,
+            "demand": joined["demand_base"].fillna(joined["demand_scenario"]),
+            "supplied_base": joined["supplied_base"],
+            "supplied_scenario": joined["supplied_scenario"],
+            "delta_supplied": joined["supplied_scenario"] - joined["supplied_base"],
+            "unmet_base": joined["unmet_base"],
+            "unmet_scenario": joined["unmet_scenario"],
+            "delta_unmet": joined["unmet_scenario"] - joined["unmet_base"],
+            "delta_freight_usd": joined["freight_usd_scenario"] - joined["freight_usd_base"],
+            "delta_feoc_share": joined["feoc_share_scenario"] - joined["feoc_share_base"],
+            "unit": joined["unit_base"].fillna(joined["unit_scenario"]),
+        }
+    ).reset_index(drop=True)
+
+    def used(w: WorldAllocation) -> pd.Series:
+        per: dict[str, float] = {}
+        for chain, t in zip(w.flows["chain"], w.flows["content_t"], strict=True):
+            for fid in chain:
+                per[fid] = per.get(fid, 0.0) + float(t)
+        return pd.Series(per, dtype=float)
+
+    ub, ua = used(base), used(after)
+    ids = sorted(set(ub.index) | set(ua.index))
+    fac = pd.DataFrame(
+        {
+            "id": ids,
+            "content_t_base": ub.reindex(ids).fillna(0.0).to_numpy(),
+            "content_t_scenario": ua.reindex(ids).fillna(0.0).to_numpy(),
+        }
+    )
+    fac["delta_t"] = fac["content_t_scenario"] - fac["content_t_base"]
+    tol = 1e-6 * np.maximum(1.0, fac["content_t_base"].to_numpy())
+    fac["change"] = np.select(
+        [
+            (fac["content_t_base"] <= tol) & (fac["content_t_scenario"] > tol),
+            (fac["content_t_scenario"] <= tol) & (fac["content_t_base"] > tol),
+            fac["delta_t"] > tol,
+            fac["delta_t"] < -tol,
+        ],
+        ["new", "cut off", "ramps up", "cut back"],
+        default="unchanged",
+    )
+    fac = fac.sort_values(["change", "delta_t", "id"], kind="mergesort").reset_index(drop=True)
+    return {"buyers": out, "facilities": fac}

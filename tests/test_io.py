@@ -7,6 +7,7 @@ test_bundled_layers.py.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -15,6 +16,9 @@ from geopandas.testing import assert_geodataframe_equal
 from pandas.testing import assert_frame_equal
 
 import geosource as gs
+from geosource.errors import LayerError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 POINT_FORMATS = ["csv", "gpkg", "geojson", "parquet", "shp"]
 
@@ -121,3 +125,35 @@ def test_no_warning_on_clean_read(synthetic_facilities_csv):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         gs.read_layer(synthetic_facilities_csv, "facilities")
+
+
+@pytest.mark.parametrize("kind", ["supply_mix", "offtakes", "demand"])
+@pytest.mark.parametrize("fmt", ["csv", "gpkg", "parquet"])
+def test_new_table_layers_round_trip(tmp_path, kind, fmt):
+    """The bundled rows of the demand, supply-mix and offtake layers survive every format."""
+    first = gs.read_layer(ROOT / "layers" / f"{kind}.csv", kind)
+    second = gs.read_layer(gs.write_layer(first, tmp_path / f"out.{fmt}", kind), kind)
+    assert_frame_equal(first, second)
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "field", "value", "message"),
+    [
+        ("supply_mix", 0, "share", "1.3", "row 1, field `share`: 1.3"),
+        ("supply_mix", 2, "basis", "exports", "row 3, field `basis`: 'exports'"),
+        ("supply_mix", 1, "mineral", "unobtainium", "row 2, field `mineral`: 'unobtainium'"),
+        ("offtakes", 0, "tonnes_per_year", "-5", "row 1, field `tonnes_per_year`: -5"),
+        ("offtakes", 3, "as_of", "2025-13-01", "row 4, field `as_of`: '2025-13-01'"),
+    ],
+)
+def test_new_layers_bad_cells_name_file_row_field_and_value(
+    tmp_path, kind, row, field, value, message
+):
+    frame = pd.read_csv(ROOT / "layers" / f"{kind}.csv", dtype=str, keep_default_na=False)
+    frame.loc[row, field] = value
+    path = tmp_path / f"{kind}.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(LayerError) as err:
+        gs.read_layer(path, kind)
+    text = str(err.value)
+    assert f"{path}, {message}" in text, text

@@ -30,6 +30,7 @@ from ._files import (
     sha256,
     write_text,
 )
+from ._schemas import SPECS
 from .errors import GeosourceError, LayerError
 from .layers import Layers
 from .sweeps import check_scheduler_reachable
@@ -100,15 +101,7 @@ layers_app = typer.Typer(
 )
 app.add_typer(layers_app, name="layers")
 
-_KINDS = (
-    "facilities",
-    "production",
-    "countries",
-    "export_controls",
-    "chokepoints",
-    "demand_centres",
-    "airports",
-)
+_KINDS = tuple(k for k in SPECS if k != "boundaries")
 _LAYER_SUFFIXES = (".csv", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".shp")
 _RESULT_SUFFIXES = (".gpkg", ".parquet", ".csv", ".geojson")
 _CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")

@@ -974,7 +974,9 @@ def compare_allocations(base: WorldAllocation, after: WorldAllocation) -> dict[s
         return b.assign(freight_usd=cost.reindex(b.index).fillna(0.0))
 
     a, b = buyers(base), buyers(after)
-    joined = a.join(b, suffixes=("_base", "_scenario"), how="outer")
+    joined = a.merge(
+        b, left_index=True, right_index=True, how="outer", suffixes=("_base", "_scenario")
+    )
     out = pd.DataFrame(
         {
             "buyer": joined.index,

@@ -21,6 +21,29 @@ A case that runs out of its address-space cap (--cap-gb, set with RLIMIT_AS so t
 case cannot take the machine down) or its --timeout reports where it stopped and the peak RSS it
 reached. Machines are noisy: compare ratios.
 
+Measured 2026-12-04 on a machine with 2 cores (as printed by the default run):
+
+                                                  x1             x10            x100
+    facilities                                   219           2,190          21,900
+    graph edges                               44,044         232,504               -
+      of which facility-facility               1,474         167,110               -
+    graph build (graph_from_layers)            0.7 s           2.7 s               -
+    sourcing_paths, median                    1.01 s         10.81 s               -
+    peak RSS after graph build                364 MB          535 MB               -
+    peak RSS of the case (ru_maxrss)          481 MB        1,346 MB        6,750 MB
+    x10 / x1: facilities 10.0x, facility-facility edges 113.4x, query time 10.7x, peak RSS 2.8x
+    x100: MemoryError in graph_from_layers (address-space cap 8 GB) after 243 s
+    target: x100 peak RSS within 4,096 MB: NOT met
+
+    Monte Carlo draws 1,000 / 100,000 / 1,000,000: 6 / 8 / 8 combinations, tracemalloc peak
+    55.4 / 79.7 / 79.7 MB, peak RSS 577 / 634 / 636 MB: memory follows the combinations, not n.
+
+Where x100 goes: graph_from_layers joins every pair of facilities of one mineral in one country
+(within twice the longest land leg) by a direct land leg, so those edges grow with the square of
+the facilities per country (x10: 113x; x20: 456x) and x100 needs ~17 million of them before any
+chain is built. The chain builder and the route matrices are not the limit at x10 (query time
+10.7x, query memory under 10x).
+
     python bench/bench_scale.py [--reps 3] [--copies 1 10 100] [--draws 1000 100000 1000000]
 """
 
@@ -183,7 +206,8 @@ def report_queries(results: dict[int, dict[str, Any]], args: argparse.Namespace)
     for label, key, spec, unit in lines:
         cells = "".join(f"{fmt(r.get(key), spec, unit):>16}" for r in results.values())
         print(f"{label:<36}{cells}")
-    print(f"{'status':<36}" + "".join(f"{r['status'][:15]:>16}" for r in results.values()))
+    status = ("ok" if r["status"] == "ok" else "stopped" for r in results.values())
+    print(f"{'status':<36}" + "".join(f"{x:>16}" for x in status))
     base = results.get(1)
     for copies, r in results.items():
         if copies == 1 or base is None:
@@ -194,7 +218,7 @@ def report_queries(results: dict[int, dict[str, Any]], args: argparse.Namespace)
                 ("facilities", "facilities"),
                 ("facility_edges", "facility-facility edges"),
                 ("query_s", "query time"),
-                ("rss_mb", "peak RSS"),
+                ("rss_mb", "peak RSS" if r["status"] == "ok" else "peak RSS before it stopped"),
             )
             if r.get(key) is not None and base.get(key)
         ]

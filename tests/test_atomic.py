@@ -8,6 +8,7 @@ The small configs here are SYNTHETIC test inputs over the bundled layers.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -16,11 +17,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import matplotlib.figure
 import pandas as pd
+import pyogrio
 import pytest
+import rasterio
 import shapely
 
 import geosource as gs
@@ -210,6 +216,167 @@ def test_cli_outputs_are_written_atomically(tmp_path, capsys, monkeypatch):
     monkeypatch.undo()
     assert run([*args, "-o", str(out)]) == 0
     assert len(pd.read_csv(out)) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# every library writer: a failure midway keeps the old file, a success is the same bytes each time
+
+
+def _points() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(  # SYNTHETIC points
+        {"id": ["a", "b"], "name": ["Site A", "Site B"], "value": [1.5, 2.0]},
+        geometry=[shapely.Point(1, 2), shapely.Point(3, 4)],
+        crs="EPSG:4326",
+    )
+
+
+def _half_then_full(path_of: Callable[[tuple[Any, ...]], Any]) -> Callable[..., Any]:
+    """A writer that puts half a file at the path it is given, then finds the disk full."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        Path(path_of(args)).write_bytes(b"half of the new fi")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    return broken
+
+
+def _paths_for_maps(G: Any) -> gpd.GeoDataFrame:
+    return gs.sourcing_paths(G, "germanium", "JPN", k=3, as_of="2025-06-30")
+
+
+#: (writer name, file name, what to patch (object, attribute), where the patched call's path is,
+#: the call that writes ``path`` given the session graph and layers)
+WRITERS: list[tuple[str, str, tuple[Any, str], Callable[..., Any], Callable[..., Any]]] = [
+    (
+        "write_layer csv",
+        "points.csv",
+        (pd.DataFrame, "to_csv"),
+        lambda a: a[1],
+        lambda path, G, layers: gs.write_layer(_points(), path),
+    ),
+    (
+        "write_layer parquet",
+        "points.parquet",
+        (gpd.GeoDataFrame, "to_parquet"),
+        lambda a: a[1],
+        lambda path, G, layers: gs.write_layer(_points(), path),
+    ),
+    (
+        "write_layer gpkg",
+        "points.gpkg",
+        (pyogrio, "write_dataframe"),
+        lambda a: a[1],
+        lambda path, G, layers: gs.write_layer(_points(), path),
+    ),
+    (
+        "write_layer geojson",
+        "points.geojson",
+        (pyogrio, "write_dataframe"),
+        lambda a: a[1],
+        lambda path, G, layers: gs.write_layer(_points(), path),
+    ),
+    (
+        "write_layer shp",
+        "points.shp",
+        (pyogrio, "write_dataframe"),
+        lambda a: a[1],
+        lambda path, G, layers: gs.write_layer(_points(), path),
+    ),
+    (
+        "save_graph",
+        "graph.gpkg",
+        (pyogrio, "write_dataframe"),
+        lambda a: a[1],
+        lambda path, G, layers: gs.save_graph(G, path),
+    ),
+    (
+        "save_map_png",
+        "map.png",
+        (matplotlib.figure.Figure, "savefig"),
+        lambda a: a[1],
+        lambda path, G, layers: gs.save_map_png(_paths_for_maps(G), layers, path),
+    ),
+    (
+        "pareto_chart",
+        "pareto.png",
+        (matplotlib.figure.Figure, "savefig"),
+        lambda a: a[1],
+        lambda path, G, layers: gs.pareto_chart(_paths_for_maps(G), path),
+    ),
+    (
+        "opportunity_surface",
+        "surface.tif",
+        (rasterio, "open"),
+        lambda a: a[0],
+        lambda path, G, layers: gs.opportunity_surface(
+            G, mineral="lithium", to="USA", resolution_deg=2.0, out=path
+        ),
+    ),
+    (
+        "Scenario.write",
+        "scenario.json",
+        (Path, "write_text"),
+        lambda a: a[0],
+        lambda path, G, layers: gs.Scenario(name="closure", closed_passages=("suez",)).write(path),
+    ),
+]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(
+    ("name", "file", "patch", "path_of", "write"), WRITERS, ids=[w[0] for w in WRITERS]
+)
+def test_every_writer_keeps_the_old_file_when_it_fails_midway(
+    tmp_path, monkeypatch, G, layers, name, file, patch, path_of, write
+):
+    """The writer underneath (pandas, pyogrio, matplotlib, rasterio, pathlib) writes half a
+    file and raises: the previous file and its sidecars are untouched and no temporary file is
+    left beside them."""
+    target = tmp_path / file
+    write(target, G, layers)
+    before = _files(tmp_path)
+    assert target.name in before
+    monkeypatch.setattr(*patch, _half_then_full(path_of))
+    with pytest.raises(OSError, match="No space left on device"):
+        write(target, G, layers)
+    monkeypatch.undo()
+    assert _files(tmp_path) == before, name
+    assert _leftovers(target) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "file", "patch", "path_of", "write"), WRITERS, ids=[w[0] for w in WRITERS]
+)
+def test_every_writer_gives_the_same_bytes_each_time(
+    tmp_path, G, layers, name, file, patch, path_of, write
+):
+    """Written twice (once over the first file, once in a new folder), the files are equal
+    byte for byte, sidecars included."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    write(first / file, G, layers)
+    once = _files(first)
+    write(first / file, G, layers)
+    write(second / file, G, layers)
+    assert _files(first) == once, f"{name}: writing over the file changed it"
+    assert _files(second) == once, f"{name}: a second run wrote other bytes"
+    assert _leftovers(first / file) == []
+
+
+def test_write_layer_removes_sidecars_of_an_earlier_shapefile(tmp_path):
+    """A Shapefile written over another keeps no sidecar the new write did not make: here the
+    new points have no CRS, so the old ``.prj`` goes."""
+    target = tmp_path / "points.shp"
+    gs.write_layer(_points(), target)
+    assert target.with_suffix(".prj").exists()
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        gs.write_layer(_points().set_crs(None, allow_override=True), target)
+    assert not target.with_suffix(".prj").exists()
+    back = gpd.read_file(target)
+    assert back.crs is None and list(back["id"]) == ["a", "b"]
+    assert _leftovers(target) == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from ._files import atomic_path
 from ._schemas import SPECS, LayerSpec
 from ._validate import ValidationReport, validate_frame
 from .countries import normalize_country
@@ -498,7 +499,9 @@ def write_layer(
     """Write a layer to CSV, GeoPackage, GeoJSON, GeoParquet or Shapefile (by the file suffix).
 
     Every column is written; reading the file back with :func:`read_layer` gives an equal frame.
-    CSV keeps points as ``lon``/``lat`` columns and polygons as ``geometry_wkt``.
+    CSV keeps points as ``lon``/``lat`` columns and polygons as ``geometry_wkt``. The file is
+    written under a temporary name beside ``path`` and renamed into place, so a failed write
+    leaves the previous file as it was.
 
     Returns
     -------
@@ -510,39 +513,11 @@ def write_layer(
     frame = data.copy()
     frame.attrs = {}
     spatial = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
-    out.parent.mkdir(parents=True, exist_ok=True)
-    layer_name = spec.kind if spec else out.stem
-    if fmt == "csv":
-        if spatial:
-            gdf = frame
-            geom = gdf.geometry
-            plain = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-            if (spec is not None and spec.geometry == "point") or (
-                spec is None and bool((geom.geom_type == "Point").all())
-            ):
-                if "lon" not in plain.columns:
-                    plain["lon"] = geom.x
-                    plain["lat"] = geom.y
-            else:
-                plain["geometry_wkt"] = [
-                    None if g is None else shapely.to_wkt(g, rounding_precision=-1, trim=True)
-                    for g in geom
-                ]
-            frame = plain
-        frame.to_csv(out, index=False, lineterminator="\n")
-        return out
-    if fmt == "parquet":
-        frame.to_parquet(out, index=False)
-        return out
-    import pyogrio
-
-    if out.exists():
-        out.unlink()
-        for sidecar in (".shx", ".dbf", ".prj", ".cpg"):
-            out.with_suffix(sidecar).unlink(missing_ok=True)
-    if fmt == "shp":
+    if fmt == "csv" and spatial:
+        frame = _csv_frame(frame, spec)
+    elif fmt == "shp":
         frame = _shapefile_frame(frame, out)
-    if fmt == "geojson" and not spatial:
+    elif fmt == "geojson" and not spatial:
         raise LayerError(
             [
                 Problem(
@@ -554,13 +529,52 @@ def write_layer(
                 )
             ]
         )
+    with atomic_path(out) as tmp:
+        _write_frame(frame, tmp, fmt, spec.kind if spec else out.stem)
+        written = {f.name for f in tmp.parent.iterdir()}
+    if fmt == "shp":  # sidecars of an earlier Shapefile that this write did not make
+        for sidecar in _SIDECARS:
+            old = out.with_suffix(sidecar)
+            if old.name not in written:
+                old.unlink(missing_ok=True)
+    return out
+
+
+_SIDECARS = (".shx", ".dbf", ".prj", ".cpg")
+
+
+def _csv_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec | None) -> pd.DataFrame:
+    """Points as ``lon``/``lat`` columns, other geometries as ``geometry_wkt``."""
+    geom = gdf.geometry
+    plain = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    if (spec is not None and spec.geometry == "point") or (
+        spec is None and bool((geom.geom_type == "Point").all())
+    ):
+        if "lon" not in plain.columns:
+            plain["lon"] = geom.x
+            plain["lat"] = geom.y
+    else:
+        plain["geometry_wkt"] = [
+            None if g is None else shapely.to_wkt(g, rounding_precision=-1, trim=True) for g in geom
+        ]
+    return plain
+
+
+def _write_frame(frame: pd.DataFrame, out: Path, fmt: str, layer_name: str) -> None:
+    """Write ``frame`` to a new file ``out`` in format ``fmt``."""
+    if fmt == "csv":
+        frame.to_csv(out, index=False, lineterminator="\n")
+        return
+    if fmt == "parquet":
+        frame.to_parquet(out, index=False)
+        return
+    import pyogrio
+
     driver = {"gpkg": "GPKG", "geojson": "GeoJSON", "shp": "ESRI Shapefile"}[fmt]
-    options: dict[str, Any] = {}
     with _FixedTimestamp():
         pyogrio.write_dataframe(
-            frame, out, layer=layer_name if fmt == "gpkg" else None, driver=driver, **options
+            frame, out, layer=layer_name if fmt == "gpkg" else None, driver=driver
         )
-    return out
 
 
 def _shapefile_frame(frame: pd.DataFrame, out: Path) -> pd.DataFrame:

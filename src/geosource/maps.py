@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._files import atomic_path
 from ._slug import slug
 from .exposure import COMPONENTS, country_shares
 from .layers import Layers
@@ -785,10 +786,7 @@ def save_map_png(
     ax.set_ylim(-60, 80)
     ax.set_axis_off()
     ax.set_title(title or "Ranked sourcing options (colour: score, lower is better)", fontsize=11)
-    out = Path(path)
-    fig.savefig(out, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return out
+    return _save_png(fig, Path(path), dpi)
 
 
 def pareto_chart(
@@ -820,9 +818,19 @@ def pareto_chart(
     ax.set_title(title or f"{label.split(' (')[0].capitalize()} vs exposure", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    out = Path(path)
-    fig.savefig(out, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    return _save_png(fig, Path(path), dpi)
+
+
+def _save_png(fig: Any, out: Path, dpi: int) -> Path:
+    """Save and close a figure; the image is renamed into place once complete (the temporary
+    file has the same name, so the format still follows the suffix)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    finally:
+        plt.close(fig)
     return out
 
 

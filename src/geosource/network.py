@@ -26,6 +26,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from ._files import atomic_path
 from ._geodesy import chord_to_km, geodesic_km, split_antimeridian, unit_vectors, wrap_lon
 from .layers import Layers, load_ports
 
@@ -654,6 +655,9 @@ def _missing(value: object) -> bool:
 def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
     """Save the graph as a GeoPackage (layers ``nodes``, ``edges``, ``graph``) for quick reuse.
 
+    The file is written under a temporary name beside ``path`` and renamed into place, so a
+    failed save leaves the previous file as it was.
+
     Examples
     --------
     >>> import tempfile, geosource as gs
@@ -668,8 +672,6 @@ def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
     import pyogrio
 
     out = Path(path)
-    if out.exists():
-        out.unlink()
     nodes, edges = graph_to_gdfs(G)
     nodes = nodes.reset_index()
     edges = edges.reset_index()
@@ -689,9 +691,10 @@ def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
         }
     )
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
-    pyogrio.write_dataframe(nodes, out, layer="nodes", driver="GPKG")
-    pyogrio.write_dataframe(edges, out, layer="edges", driver="GPKG", append=True)
-    pyogrio.write_dataframe(meta, out, layer="graph", driver="GPKG", append=True)
+    with atomic_path(out) as tmp:
+        pyogrio.write_dataframe(nodes, tmp, layer="nodes", driver="GPKG")
+        pyogrio.write_dataframe(edges, tmp, layer="edges", driver="GPKG", append=True)
+        pyogrio.write_dataframe(meta, tmp, layer="graph", driver="GPKG", append=True)
     return out
 
 

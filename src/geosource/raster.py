@@ -17,6 +17,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 
+from ._files import atomic_path
 from ._geodesy import WGS84, geodesic_km, unit_vectors
 from .exposure import COMPONENTS, ExposureParams
 from .layers import Layers
@@ -341,7 +342,7 @@ def opportunity_surface(
             "blockxsize": 256,
             "blockysize": 256,
         }
-        with rasterio.open(path, "w", **profile) as dst:
+        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             for i, name in enumerate(SURFACE_BANDS, start=1):
                 dst.write(bands[name], i)
                 dst.set_band_description(i, name)

@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from ._files import read_table, write_text
 from .countries import normalize_country
 from .layers import Layers
 from .minerals import normalize_mineral
@@ -232,8 +233,6 @@ class Scenario:
     @classmethod
     def read(cls, path: str | Path) -> Scenario:
         """Read a scenario from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file."""
-        from ._files import read_table
-
         p = Path(path)
         data = read_table(p, "scenario file")
         try:
@@ -242,7 +241,8 @@ class Scenario:
             raise ValueError(f"{p}: {exc}") from None
 
     def write(self, path: str | Path) -> Path:
-        """Write to ``.toml``, ``.yaml``/``.yml`` or ``.json`` (by suffix); reads back equal."""
+        """Write to ``.toml``, ``.yaml``/``.yml`` or ``.json`` (by suffix), atomically; reads
+        back equal."""
         p = Path(path)
         data = self.to_dict()
         suffix = p.suffix.lower()
@@ -260,8 +260,7 @@ class Scenario:
             raise ValueError(
                 f"{p}: unsupported scenario file type {suffix!r}; use .toml, .yaml or .json"
             )
-        p.write_text(text, encoding="utf-8")
-        return p
+        return write_text(p, text)
 
     def check(self, layers: Layers) -> None:
         """Raise ``ValueError`` for ids the layers do not have, listing valid ones."""

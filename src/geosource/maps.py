@@ -236,9 +236,8 @@ def _shifted(coords: list[tuple[float, float]], cut: float) -> list[tuple[float,
 
 def _leaflet(coords: list[tuple[float, float]], tolerance: float = 0.0) -> list[list[float]]:
     if tolerance and len(coords) > 2:
-        coords = list(
-            shapely.simplify(shapely.LineString(coords), tolerance, preserve_topology=False).coords
-        )
+        simple = shapely.simplify(shapely.LineString(coords), tolerance, preserve_topology=False)
+        coords = [(float(c[0]), float(c[1])) for c in simple.coords]
     return [[_round(y), _round(x)] for x, y in coords]
 
 
@@ -1225,7 +1224,10 @@ def map_flows(
     ranked = sorted(origin.index, key=lambda c: (-float(origin[c]), c))
     colours = {c: OKABE_ITO[i] for i, c in enumerate(ranked[: len(OKABE_ITO) - 1])}
     top = float(flows["tonnes"].max()) if len(flows) else 1.0
-    lines = [_flow_points(r, sites, buyers.get(str(r["buyer"]))) for r in flows.to_dict("records")]
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in flows.to_dict("records")
+    ]
+    lines = [_flow_points(r, sites, buyers.get(str(r["buyer"]))) for r in records]
     cut = _lon_cut(lines, [float(b["lon"]) for b in buyers.values() if b is not None])
     heading = title or (
         f"{mineral}: world allocation"
@@ -1243,7 +1245,7 @@ def map_flows(
         if m is None:
             m = _new_map(heading, f"as of {allocation.as_of}", notes, self_contained)
         group = folium.FeatureGroup(name=f"Flows ({len(flows)} chains)", show=True)
-        for rec, pts in zip(flows.to_dict("records"), lines, strict=True):
+        for rec, pts in zip(records, lines, strict=True):
             if len(pts) < 2:
                 continue
             first = str(rec["chain_countries"][0]) if rec["chain_countries"] else ""

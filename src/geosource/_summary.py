@@ -74,11 +74,16 @@ def best_without(part: pd.DataFrame, without: Sequence[str]) -> pd.Series | None
     return ok.sort_values("rank", kind="mergesort").iloc[0]
 
 
+def _attr(value: str) -> str:
+    """An attribute value: escaped, whitespace as character references."""
+    return "".join(f"&#{ord(c)};" if c.isspace() else c for c in html.escape(value, quote=True))
+
+
 def _li(kind: str, mineral: str, buyer: str, text: str, scenario: str = "") -> str:
-    extra = f' data-scenario="{html.escape(scenario, quote=True)}"' if scenario else ""
+    extra = f' data-scenario="{_attr(scenario)}"' if scenario else ""
     return (
-        f'<li class="gs-sentence" data-kind="{kind}" data-mineral="{html.escape(mineral)}" '
-        f'data-buyer="{html.escape(buyer, quote=True)}"{extra}>{html.escape(text)}</li>'
+        f'<li class="gs-sentence" data-kind="{kind}" data-mineral="{_attr(mineral)}" '
+        f'data-buyer="{_attr(buyer)}"{extra}>{html.escape(text)}</li>'
     )
 
 

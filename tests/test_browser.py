@@ -9,6 +9,8 @@ of the injected strings: every payload is shown as text, none runs.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import os
 import shutil
@@ -123,7 +125,9 @@ def browser():
 class Page:
     """One map opened in a fresh page, with everything it logged."""
 
-    def __init__(self, browser, path: Path, ready: str = ".leaflet-container") -> None:
+    def __init__(
+        self, browser, path: Path, ready: str = ".leaflet-container", offline: bool = False
+    ) -> None:
         dist = _leaflet_dir()
         self.errors: list[str] = []
         self.dialogs: list[str] = []
@@ -142,8 +146,11 @@ class Page:
 
         def route(r):
             url = r.request.url
-            if url.startswith("file://"):
+            if url.startswith(("file://", "data:")):
                 return r.continue_()
+            if offline:  # no network at all: every other request fails
+                self.blocked.append(url)
+                return r.abort()
             if url == gs.maps.LEAFLET_JS:
                 return r.fulfill(path=str(dist / "leaflet.js"), content_type="text/javascript")
             if url == gs.maps.LEAFLET_CSS:
@@ -257,10 +264,9 @@ def test_paths_map_in_browser(browser, maps):
         assert view.count("path.gs-path") == len(paths)
         assert view.count("path.gs-pareto") == int(paths["pareto"].sum())
         assert view.count("path.gs-endpoint") == len(
-            set(paths["plant_id"])
-            | {m for m in paths["mine_id"] if isinstance(m, str)}
-            | set(paths["demand_id"])
+            {f for chain in paths["chain"] for f in chain} | set(paths["demand_id"])
         )
+        assert view.count("path.gs-leg") == sum(len(c) for c in paths["chain"])
         assert "as of 2025-06-30" in view.page.inner_text("#gs-title")
         view.click_path("path.gs-rank-2")
         popup = view.page.wait_for_selector(".leaflet-popup-content [data-rank]")
@@ -513,3 +519,164 @@ def test_payloads_in_sweep_summary_never_run(browser, tmp_path, monkeypatch):
         assert view.page.evaluate("document.querySelector('img').naturalWidth") > 0
     finally:
         view.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# maps for the model: stages, blocked chains, world flows, offline maps, the report's pages
+
+
+@pytest.fixture(scope="module")
+def model_maps(tmp_path_factory, G, layers):
+    """Maps of a multi-stage chain, a ban (blocked chains), a closure and a world allocation,
+    plus the same drawn from SYNTHETIC attack strings (tests only)."""
+    out = tmp_path_factory.mktemp("model_maps")
+    day = "2026-12-01"
+    paths = gs.sourcing_paths(G, ["rare_earths", "gallium"], ["IND", "USA"], k=3, as_of=day)
+    world = gs.allocate_world(G, "rare_earths", as_of=day, scenario="china-ree-export-ban")
+    after = gs.apply_scenario(G, layers, "red-sea-closure").sourcing_paths(
+        "rare_earths", ["IND", "JPN"], k=None, as_of=day
+    )
+    base = gs.sourcing_paths(G, "rare_earths", ["IND", "JPN"], k=None, as_of=day)
+    files = {k: out / f"{k}.html" for k in ("paths", "flows", "compare", "offline", "bad_flows")}
+    gs.map_paths(paths, layers).save(str(files["paths"]))
+    gs.map_flows(world, layers).save(str(files["flows"]))
+    gs.map_compare(
+        base[base["rank"] <= 3], after[after["rank"] <= 3], name="red-sea-closure", layers=layers
+    ).save(str(files["compare"]))
+    gs.map_paths(paths, layers, self_contained=True).save(str(files["offline"]))
+    bad = dataclasses.replace(
+        world,
+        scenario=" ".join(PAYLOADS),
+        message=" ".join(PAYLOADS),
+        demand_source=list(PAYLOADS),
+        unit=PAYLOADS[1],
+    )
+    bad.buyers = world.buyers.assign(unit=PAYLOADS[2])
+    gs.map_flows(bad, _poison_layers(layers)).save(str(files["bad_flows"]))
+    return paths, world, files
+
+
+def test_stages_legs_and_blocked_chains_in_browser(browser, model_maps):
+    paths, _, files = model_maps
+    view = Page(browser, files["paths"])
+    try:
+        assert view.count("path.gs-leg") == sum(len(c) for c in paths["chain"])
+        assert view.count("path.gs-stage") == len({f for c in paths["chain"] for f in c})
+        assert view.count("path.gs-leg.gs-mode-sea") > 0
+        blocked = paths.attrs["blocked"]
+        assert blocked, "the gallium ban to the US blocks chains"
+        assert view.count("#gs-blocked li.gs-blocked-item") == min(len(blocked), 25)
+        side = view.page.inner_text("#gs-blocked")
+        assert blocked[0]["blocked_by"].split(" ")[0] in side and "China" in side
+        legend = view.page.inner_text("#gs-legend")
+        assert "lower is better" in legend and "sea" in legend and "refining site" in legend
+        text = view.probe("path.gs-leg", limit=60)
+        assert "USD/t" in text and "days" in text and "kg CO2e/t" in text
+        assert "India" in view.page.inner_text("#gs-title")
+        view.assert_no_script_ran()
+    finally:
+        view.close()
+
+
+def test_flows_map_in_browser(browser, model_maps):
+    _, world, files = model_maps
+    view = Page(browser, files["flows"])
+    try:
+        drawn = world.flows[world.flows["buyer"] != "ROW"]
+        assert view.count("path.gs-flow") >= len(drawn) > 0
+        short = world.buyers[(world.buyers["unmet"] > 1e-6) & (world.buyers["buyer"] != "ROW")]
+        assert view.count("path.gs-unmet") == len(short)
+        text = view.probe("path.gs-unmet")
+        usa = short.set_index("buyer").loc["USA"]
+        assert f"United States: short {usa['unmet']:,.0f} of {usa['demand']:,.0f}" in text
+        widths = view.page.eval_on_selector_all(
+            "path.gs-flow", "els => els.map(e => parseFloat(e.getAttribute('stroke-width')))"
+        )
+        assert max(widths) > 3 * min(widths), "line width follows tonnes"
+        assert "Rare earths: world allocation under china-ree-export-ban" in view.page.inner_text(
+            "#gs-title"
+        )
+        assert "Origin" in view.page.inner_text("#gs-legend")
+        view.assert_no_script_ran()
+    finally:
+        view.close()
+
+
+def test_payloads_in_flows_map_never_run(browser, model_maps):
+    _, _, files = model_maps
+    view = Page(browser, files["bad_flows"])
+    try:
+        text = view.probe("path.leaflet-interactive", limit=400)
+        view.assert_no_script_ran()
+        _assert_shown(text)
+    finally:
+        view.close()
+
+
+def test_compare_map_title_legend_markers_in_browser(browser, model_maps):
+    _, _, files = model_maps
+    view = Page(browser, files["compare"])
+    try:
+        title = view.page.inner_text("#gs-title")
+        assert "Rare earths" in title and "India" in title and "Japan" in title
+        assert "Baseline vs red-sea-closure" in title
+        legend = view.page.inner_text("#gs-legend")
+        assert "lost under red-sea-closure" in legend and "baseline option" in legend
+        assert view.count("path.gs-stage") > 0 and view.count("path.gs-buyer") > 0
+        view.assert_no_script_ran()
+    finally:
+        view.close()
+
+
+def test_self_contained_map_renders_offline(browser, model_maps):
+    paths, _, files = model_maps
+    html_text = files["offline"].read_text(encoding="utf-8")
+    assert gs.maps.LEAFLET_JS not in html_text and "<script src=" not in html_text
+    view = Page(browser, files["offline"], offline=True)
+    try:
+        assert view.page.evaluate("typeof L") == "object"
+        assert view.count("path.gs-path") == len(paths)
+        assert all("tile" in url for url in view.blocked), view.blocked
+        # the only failures are the blocked tiles
+        assert [e for e in view.errors if "Failed to load resource" not in e] == []
+        assert view.dialogs == []
+    finally:
+        view.close()
+
+
+def test_longitudes_continuous_across_the_pacific(model_maps):
+    """No drawn line jumps more than half the world between two points."""
+    import re
+
+    _, _, files = model_maps
+    for kind in ("paths", "flows", "compare"):
+        page = files[kind].read_text(encoding="utf-8")
+        blocks = re.findall(r"L\.polyline\(\s*(\[.*?\])\s*,\s*\{", page, re.S)
+        assert blocks, kind
+        for block in blocks:
+            parts = json.loads(block)
+            parts = parts if isinstance(parts[0][0], list) else [parts]
+            for part in parts:
+                lons = [p[1] for p in part]
+                assert all(abs(b - a) < 180 for a, b in itertools.pairwise(lons)), kind
+
+
+def test_report_pages_in_browser(browser, payload_report):
+    root = payload_report.parent
+    for page_name in ("methods.html", "citations.html"):
+        view = Page(browser, root / page_name, ready="h1")
+        try:
+            view.assert_no_script_ran()
+            assert view.count("script") == 0
+            for ref in view.page.eval_on_selector_all(
+                "a[href]", "els => els.map(e => e.getAttribute('href'))"
+            ):
+                assert ref.startswith(("http://", "https://", "#")) or (root / ref).is_file(), ref
+        finally:
+            view.close()
+    index = Page(browser, payload_report, ready="h1")
+    try:
+        assert index.count("#summary li.gs-sentence") > 0
+        assert "India" in index.page.inner_text("#summary")
+    finally:
+        index.close()

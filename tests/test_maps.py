@@ -61,7 +61,8 @@ def test_paths_map_content(paths, layers):
     assert scripts == [gs.maps.LEAFLET_JS]
     # best option drawn thicker than the rest of its group
     best = re.search(r'"className": "gs-path gs-rank-1"[^}]*"weight": (\d+)', page)
-    assert best is not None and int(best.group(1)) == 6
+    rest = re.search(r'"className": "gs-path gs-rank-2"[^}]*"weight": (\d+)', page)
+    assert best is not None and rest is not None and int(best.group(1)) > int(rest.group(1))
 
 
 def test_layers_map_groups(layers):
@@ -147,3 +148,20 @@ def test_static_images(tmp_path, paths, layers):
 def test_empty_frame_is_an_error():
     with pytest.raises(ValueError, match="no options to draw"):
         gs.map_paths(gs.sourcing.gpd.GeoDataFrame({"geometry": []}, crs="EPSG:4326"))
+
+
+def test_vendored_leaflet_matches_the_linked_version():
+    from importlib.resources import files
+
+    base = files("geosource") / "_vendor" / "leaflet"
+    version = gs.maps.LEAFLET_JS.split("leaflet@")[1].split("/")[0]
+    assert f'version="{version}"' in (base / "leaflet.js").read_text(encoding="utf-8")
+    assert "BSD 2-Clause" in (base / "LICENSE").read_text(encoding="utf-8")
+    assert f"leaflet@{version}" in (base / "VENDORED.md").read_text(encoding="utf-8")
+
+
+def test_self_contained_map_inlines_leaflet(paths, layers):
+    page = gs.map_paths(paths, layers, self_contained=True).get_root().render()
+    assert "<script src=" not in page and "<link" not in page
+    assert "url(images/" not in page and "data:image/png;base64," in page
+    assert page.count("<script") == page.count("</script>")

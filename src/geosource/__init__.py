@@ -29,6 +29,7 @@ from .layers import read_layer as read_layer
 from .layers import validate_layer as validate_layer
 from .layers import write_layer as write_layer
 from .maps import map_compare as map_compare
+from .maps import map_flows as map_flows
 from .maps import map_layers as map_layers
 from .maps import map_paths as map_paths
 from .maps import pareto_chart as pareto_chart
@@ -120,6 +121,7 @@ __all__ = [
     "load_layers",
     "load_ports",
     "map_compare",
+    "map_flows",
     "map_layers",
     "map_paths",
     "map_surface",

@@ -425,6 +425,8 @@ class ReportSchema(_Schema):
     k: Annotated[int, _v(_whole(1, MAX_K))] = 5
     weights: WeightsSchema = WeightsSchema()
     include_development: Annotated[Any, _v(_statuses)] = False
+    world: Texts = ()
+    summary_without: Annotated[Any, _v(_each(normalize_country, (), _COUNTRY_FIX))] = ("CHN",)
 
 
 class MeasureSchema(_Schema):

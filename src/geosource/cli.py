@@ -674,6 +674,10 @@ def map_cmd(
     status: _Status = None,
     objective: _Objective = None,
     png: Annotated[Path | None, typer.Option(help="Also write a static PNG.")] = None,
+    self_contained: Annotated[
+        bool,
+        typer.Option(help="Inline Leaflet so the map opens without a network (tiles aside)."),
+    ] = False,
 ) -> None:
     """A Folium map of ranked options (with --to) or of the layers of one mineral.
 
@@ -704,12 +708,14 @@ def map_cmd(
     if png is not None:
         check_output_file(png, (".png",), "PNG")
     if not to:
-        _save_map(gs.map_layers(gs.load_layers(), q.minerals[0]), output)
+        _save_map(
+            gs.map_layers(gs.load_layers(), q.minerals[0], self_contained=self_contained), output
+        )
     else:
         layers, G, applied = _graph(sc)
         frame = _paths(G, applied, q)
         _print_warnings(frame)
-        _save_map(gs.map_paths(frame, layers), output)
+        _save_map(gs.map_paths(frame, layers, self_contained=self_contained), output)
         if png is not None:
             with atomic_path(png) as tmp:
                 gs.save_map_png(frame, layers, tmp)
@@ -1113,6 +1119,10 @@ def report_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write.")] = Path(
         "report"
     ),
+    self_contained: Annotated[
+        bool,
+        typer.Option(help="Inline Leaflet in every map so they open without a network."),
+    ] = False,
 ) -> None:
     """Write a batch report: index.html, maps, tables, charts and manifest.json.
 
@@ -1126,14 +1136,16 @@ def report_cmd(
 
     cfg = gs.ReportConfig.read(config)
     check_output_folder(output, "report")
-    steps = len(cfg.as_of) * (1 + len(cfg.minerals) * len(cfg.scenarios))
+    steps = len(cfg.as_of) * (1 + len(cfg.minerals) * len(cfg.scenarios)) + len(cfg.minerals) * (
+        len(cfg.world) + 1 if cfg.world else 0
+    )
     with tqdm(total=steps, desc="report", unit="step", disable=None, file=sys.stderr) as bar:
 
         def progress(msg: str) -> None:
             bar.set_postfix_str(msg)
             bar.update(1)
 
-        index = gs.build_report(cfg, output, progress=progress)
+        index = gs.build_report(config, output, progress=progress, self_contained=self_contained)
     typer.echo(f"wrote {index} (open it in a browser)")
 
 

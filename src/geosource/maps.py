@@ -9,7 +9,10 @@ scores.
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
+import importlib.resources
 import itertools
 import math
 import threading
@@ -25,14 +28,17 @@ import shapely
 
 from ._files import atomic_path
 from ._slug import slug
+from .countries import country_name
 from .exposure import COMPONENTS, country_shares
 from .layers import Layers
-from .minerals import MINERALS, normalize_mineral
+from .minerals import MINERALS, PRODUCTS, normalize_mineral
+from .world import WorldAllocation
 
 __all__ = [
     "LEAFLET_CSS",
     "LEAFLET_JS",
     "map_compare",
+    "map_flows",
     "map_layers",
     "map_paths",
     "pareto_chart",
@@ -72,7 +78,44 @@ MINERAL_COLOURS = {
     "germanium": "#6a3d9a",
 }
 
+#: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
+#: Leg styles by mode: sea solid, land dashed, air dotted.
+MODE_DASH = {"sea": "", "land": "8 6", "air": "2 6"}
+_MODE_BORDER = {"sea": "solid", "land": "dashed", "air": "dotted"}
+#: Sequential, colour-blind-safe, readable in grey: scores (lower is better) run light to dark.
+SCORE_COLOURS = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")  # viridis, reversed
+
 _ID_LOCK = threading.Lock()
+
+
+def _country(code: Any) -> str:
+    """A country's name for a reader; the text itself when it is not an ISO3 code."""
+    text = "" if code is None or (isinstance(code, float) and math.isnan(code)) else str(code)
+    try:
+        return country_name(text)
+    except ValueError:
+        return text
+
+
+def _product_name(product: Any) -> str:
+    known = PRODUCTS.get(str(product))
+    return known.name if known is not None else str(product).replace("_", " ")
+
+
+@functools.lru_cache(maxsize=1)
+def _leaflet_inline() -> tuple[str, str]:
+    """Leaflet's script and stylesheet from the package's vendored copy (see
+    ``_vendor/leaflet/VENDORED.md``), the stylesheet's images inlined as data URIs."""
+    base = importlib.resources.files("geosource") / "_vendor" / "leaflet"
+    js = (base / "leaflet.js").read_text(encoding="utf-8").split("\n//# sourceMappingURL=")[0]
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+    for name in ("layers.png", "layers-2x.png", "marker-icon.png"):
+        data = base64.b64encode((base / "images" / name).read_bytes()).decode("ascii")
+        css = css.replace(f"url(images/{name})", f"url(data:image/png;base64,{data})")
+    if "</script" in js.lower() or "</style" in css.lower():
+        raise RuntimeError("the vendored Leaflet cannot be inlined: it closes its own tag")
+    return js, css
 
 
 def _safe(value: Any) -> str:
@@ -115,20 +158,106 @@ def _point(
     marker.add_to(group)
 
 
-def _latlon(line: Any, tolerance: float = 0.0) -> list[list[list[float]]]:
-    """Leaflet locations ([lat, lon]) of every part of a (Multi)LineString, simplified."""
-    if tolerance:
-        line = shapely.simplify(line, tolerance, preserve_topology=False)
-    parts = line.geoms if hasattr(line, "geoms") else [line]
+def _joined(line: Any) -> list[list[tuple[float, float]]]:
+    """The parts of a (Multi)LineString, with parts cut at ±180° joined again and longitudes
+    made continuous (a line across the Pacific runs past 180° instead of jumping back)."""
+    parts = list(line.geoms) if hasattr(line, "geoms") else [line]
+    out: list[list[tuple[float, float]]] = []
+    for part in parts:
+        coords = [(float(x), float(y)) for x, y in part.coords]
+        if not coords:
+            continue
+        if out:
+            (x0, y0), (x1, y1) = out[-1][-1], coords[0]
+            cut = abs(abs(x0) - 180) < 1e-7 and abs(abs(x1) - 180) < 1e-7 and abs(y0 - y1) < 1e-6
+            if cut and x0 * x1 < 0:
+                out[-1].extend(coords[1:] if len(coords) > 1 else coords)
+                continue
+        out.append(coords)
+    joined: list[list[tuple[float, float]]] = []
+    for coords in (_unwrap(c) for c in out):
+        if joined:  # each part continues where the one before it ended
+            turns = round((joined[-1][-1][0] - coords[0][0]) / 360.0)
+            coords = [(x + 360.0 * turns, y) for x, y in coords]
+        joined.append(coords)
+    return joined
+
+
+def _unwrap(coords: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Longitudes shifted by whole turns so that no step is longer than half the world."""
+    if not coords:
+        return coords
+    lon = np.unwrap(np.radians([x for x, _ in coords]))
+    return [(float(x), y) for x, (_, y) in zip(np.degrees(lon), coords, strict=True)]
+
+
+def _lon_cut(lines: Iterable[list[tuple[float, float]]], points: Iterable[float] = ()) -> float:
+    """Where the map cuts the world: ±180° unless something crosses it, else the middle of the
+    widest stretch of longitude that no line or point covers, so that every line is drawn
+    whole and the short way round."""
+    covered = np.zeros(360, dtype=bool)
+
+    def mark(a: float, b: float) -> None:
+        lo, hi = math.floor(min(a, b)), math.floor(max(a, b))
+        covered[[(i + 180) % 360 for i in range(lo, min(hi, lo + 359) + 1)]] = True
+
+    for coords in lines:
+        for (a, _), (b, _) in itertools.pairwise(coords):
+            mark(a, b)
+        if len(coords) == 1:
+            mark(coords[0][0], coords[0][0])
+    for x in points:
+        mark(x, x)
+    if not covered[0] and not covered[-1]:
+        return -180.0
+    if covered.all():
+        return -180.0
+    free = np.concatenate([~covered, ~covered])
+    best_len, best_start, run = 0, 0, 0
+    for i, f in enumerate(free):
+        run = run + 1 if f else 0
+        if run > best_len:
+            best_len, best_start = min(run, 360), i - run + 1
+    centre = (best_start + best_len / 2) % 360 - 180
+    return float(centre)
+
+
+def _place(lon: float, cut: float) -> float:
+    """A longitude moved by whole turns into the map's window [cut, cut + 360)."""
+    return cut + (float(lon) - cut) % 360.0
+
+
+def _shifted(coords: list[tuple[float, float]], cut: float) -> list[tuple[float, float]]:
+    """A continuous line moved by whole turns so that it starts inside the map's window."""
+    if not coords:
+        return coords
+    d = _place(coords[0][0], cut) - coords[0][0]
+    return [(x + d, y) for x, y in coords]
+
+
+def _leaflet(coords: list[tuple[float, float]], tolerance: float = 0.0) -> list[list[float]]:
+    if tolerance and len(coords) > 2:
+        simple = shapely.simplify(shapely.LineString(coords), tolerance, preserve_topology=False)
+        coords = [(float(c[0]), float(c[1])) for c in simple.coords]
+    return [[_round(y), _round(x)] for x, y in coords]
+
+
+def _latlon(line: Any, tolerance: float = 0.0, cut: float = -180.0) -> list[list[list[float]]]:
+    """Leaflet locations ([lat, lon]) of a (Multi)LineString: whole across ±180°, inside the
+    map's window, simplified."""
+    parts = _joined(line)
+    if not parts:
+        return []
+    d = _place(parts[0][0][0], cut) - parts[0][0][0]
     out = []
     for part in parts:
-        coords = [[_round(y), _round(x)] for x, y in part.coords]
+        coords = _leaflet([(x + d, y) for x, y in part], tolerance)
         if len(coords) >= 2:
             out.append(coords)
     return out
 
 
-def _new_map(title: str, subtitle: str, notes: Iterable[str]) -> Any:
+def _new_map(title: str, subtitle: str, notes: Iterable[str], self_contained: bool = False) -> Any:
     import folium
 
     m: Any = folium.Map(
@@ -143,6 +272,11 @@ def _new_map(title: str, subtitle: str, notes: Iterable[str]) -> Any:
     m.default_js = [("leaflet", LEAFLET_JS)]
     m.default_css = [("leaflet_css", LEAFLET_CSS)]
     root: Any = m.get_root()
+    if self_contained:
+        # Leaflet inlined from the package: the map opens without a network (tiles aside)
+        m.default_js, m.default_css = [], []
+        js, css = _leaflet_inline()
+        root.header.add_child(folium.Element(f"<style>{css}</style><script>{js}</script>"))
     root.header.add_child(
         folium.Element(
             "<style>.gs-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.93);"
@@ -151,6 +285,10 @@ def _new_map(title: str, subtitle: str, notes: Iterable[str]) -> Any:
             ".gs-title{top:10px;left:60px}.gs-title b{font-size:15px}"
             ".gs-notes{bottom:48px;left:10px;max-width:520px;font-size:10.5px;color:#333}"
             ".gs-legend{bottom:24px;right:10px}.gs-popup table{border-collapse:collapse}"
+            ".gs-side{top:96px;left:60px;max-height:38vh;overflow:auto;font-size:11px}"
+            ".gs-key{display:inline-block;width:26px;margin-right:5px;vertical-align:middle}"
+            ".gs-dot{display:inline-block;width:10px;height:10px;border-radius:50%;"
+            "margin-right:5px;vertical-align:middle;border:2px solid #333}"
             ".gs-popup td,.gs-popup th{padding:1px 6px;border-bottom:1px solid #eee;"
             "text-align:left;vertical-align:top}.gs-bar{height:10px;width:160px}</style>"
         )
@@ -215,7 +353,7 @@ def _legend_gradient(title: str, colormap: Any, lo: str, hi: str, html_id: str) 
 # layers
 
 
-def map_layers(layers: Layers, mineral: str | None = None) -> Any:
+def map_layers(layers: Layers, mineral: str | None = None, *, self_contained: bool = False) -> Any:
     """A map of the layers: facilities by mineral and stage (sized by capacity), the ports they
     use, chokepoints with their risk note, demand centres, and (for one mineral) a choropleth of
     each country's share of world mine production. Each group can be switched on and off.
@@ -233,7 +371,7 @@ def map_layers(layers: Layers, mineral: str | None = None) -> Any:
     mid = normalize_mineral(mineral) if mineral else None
     title = f"{MINERALS[mid].name if mid else 'Critical minerals'}: facilities and trade layers"
     with _deterministic_ids("L"):
-        m = _new_map(title, "geosource bundled layers", SOURCES)
+        m = _new_map(title, "geosource bundled layers", SOURCES, self_contained)
         if mid:
             _choropleth(m, layers, mid)
         _facility_groups(m, layers, mid)
@@ -467,7 +605,7 @@ def _score_colormap(paths: pd.DataFrame) -> Any:
     hi = float(paths["score"].max()) if len(paths) else 1.0
     if hi - lo < 1e-9:
         hi = lo + 1e-3
-    return cm.LinearColormap(["#1a9850", "#fee08b", "#d73027"], vmin=lo, vmax=hi)
+    return cm.LinearColormap(list(SCORE_COLOURS), vmin=lo, vmax=hi)
 
 
 def _transport_rows(rec: Mapping[str, Any]) -> str:
@@ -482,7 +620,58 @@ def _transport_rows(rec: Mapping[str, Any]) -> str:
     )
 
 
-def _path_popup(rec: Mapping[str, Any], extra: Iterable[str] = ()) -> str:
+def _site_names(layers: Layers | None) -> dict[str, tuple[str, str, str]]:
+    """Facility and demand-centre id → (name, country, stage) for labels."""
+    if layers is None:
+        return {}
+    out = {
+        str(r["id"]): (str(r["name"]), str(r["country"]), str(r["stage"]))
+        for r in layers.facilities[["id", "name", "country", "stage"]].to_dict("records")
+    }
+    for r in layers.demand_centres[["id", "name", "country"]].to_dict("records"):
+        out[str(r["id"])] = (str(r["name"]), str(r["country"]), "buyer")
+    return out
+
+
+def _stage_rows(rec: Mapping[str, Any], names: Mapping[str, tuple[str, str, str]]) -> str:
+    """One row per stage of the chain: the site, then the leg that leaves it."""
+    chain = list(rec.get("chain") or ())
+    if not chain:
+        return ""
+    products = list(rec.get("products") or ())
+    modes = list(rec.get("leg_modes") or ())
+    costs = list(rec.get("leg_cost_usd_per_t") or ())
+    days = list(rec.get("leg_days") or ())
+    rows = []
+    for i, fid in enumerate(chain):
+        name, country, stage = names.get(fid, (fid, "", ""))
+        if not country:
+            country = rec["chain_countries"][i] if i < len(rec["chain_countries"]) else ""
+        leg = _leg_text(products, modes, costs, days, i)
+        rows.append(
+            f"<tr><th>stage {i + 1}</th><td>{_safe(name)} ({_safe(_country(country))})"
+            f"{' · ' + _safe(stage) if stage else ''}</td><td>{leg}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _leg_text(
+    products: list[Any], modes: list[Any], costs: list[Any], days: list[Any], i: int
+) -> str:
+    if i >= len(products):
+        return ""
+    km = modes[i] if i < len(modes) and isinstance(modes[i], Mapping) else {}
+    by_mode = ", ".join(f"{_safe(k)} {float(v):,.0f} km" for k, v in sorted(km.items()) if v > 0.5)
+    money = f" · {float(costs[i]):,.1f} USD/t" if i < len(costs) else ""
+    time = f" · {float(days[i]):,.1f} days" if i < len(days) else ""
+    return f"ships {_safe(_product_name(products[i]))}: {by_mode or 'same site'}{money}{time}"
+
+
+def _path_popup(
+    rec: Mapping[str, Any],
+    extra: Iterable[str] = (),
+    names: Mapping[str, tuple[str, str, str]] | None = None,
+) -> str:
     comps = "".join(
         f"<tr><th>{_safe(c.replace('_', ' '))}</th><td>{float(rec[c]):.3f}</td>"
         f"<td>{_safe(rec[f'{c}_reason'])}</td></tr>"
@@ -490,20 +679,22 @@ def _path_popup(rec: Mapping[str, Any], extra: Iterable[str] = ()) -> str:
     )
     mine = rec.get("mine") or "(by-product / recycled at the plant)"
     legs = (
-        f"{_safe(mine)} ({_safe(rec['mine_country'])}) → {_safe(rec['plant'])} "
-        f"({_safe(rec['plant_country'])}) → {_safe(rec['demand'])}"
+        f"{_safe(mine)} ({_safe(_country(rec['mine_country']))}) → {_safe(rec['plant'])} "
+        f"({_safe(_country(rec['plant_country']))}) → {_safe(rec['demand'])}"
     )
     return (
         f'<div class="gs-popup" data-rank="{int(rec["rank"])}"><b>#{int(rec["rank"])} '
-        f"{_safe(MINERALS[str(rec['mineral'])].name)} → {_safe(rec['query'])}</b>"
+        f"{_safe(MINERALS[str(rec['mineral'])].name)} → {_safe(_country(rec['query']))}</b>"
         f"{' · Pareto-efficient' if rec['pareto'] else ''}<br>{legs}"
         "<table>"
+        f"{_stage_rows(rec, names or {})}"
         f"<tr><th>score</th><td>{float(rec['score']):.3f}</td><td>lower is better</td></tr>"
         f"<tr><th>distance</th><td>{float(rec['distance_km']):,.0f} km</td><td>sea "
         f"{float(rec['sea_km']):,.0f} · land {float(rec['land_km']):,.0f} (estimate) · air "
         f"{float(rec['air_km']):,.0f}</td></tr>"
         f"{_transport_rows(rec)}"
-        f"<tr><th>exposure</th><td>{float(rec['exposure']):.3f}</td><td></td></tr>{comps}"
+        f"<tr><th>exposure</th><td>{float(rec['exposure']):.3f}</td><td>0–1, lower is better"
+        f"</td></tr>{comps}"
         f"<tr><th>passages</th><td colspan=2>{_safe(rec['passages'] or 'none')}</td></tr>"
         f"<tr><th>export controls</th><td colspan=2>"
         f"{_safe(rec['export_controls_reason'])}</td></tr>"
@@ -512,15 +703,42 @@ def _path_popup(rec: Mapping[str, Any], extra: Iterable[str] = ()) -> str:
     )
 
 
-def map_paths(
-    paths: gpd.GeoDataFrame, layers: Layers | None = None, *, title: str | None = None
-) -> Any:
-    """The ranked options as lines coloured by score, best emphasised, Pareto options marked.
+def _product_colours(paths: pd.DataFrame) -> dict[str, str]:
+    """One Okabe-Ito colour per product moved on any leg, in product-graph order."""
+    used = {str(p) for ps in paths.get("products", pd.Series(dtype=object)) for p in (ps or ())}
+    order = [p for p in PRODUCTS if p in used] + sorted(used - set(PRODUCTS))
+    return {p: OKABE_ITO[i % len(OKABE_ITO)] for i, p in enumerate(order)}
 
-    Clicking a line opens its table: rank, legs, km by mode, each exposure component with its
-    reason, passages and export controls in force; hovering shows a one-line summary. Lines that
-    cross ±180° are drawn as two pieces, never across the whole map. ``layers`` adds the
-    facilities and demand centres the options use.
+
+def _main_mode(modes: Any) -> str:
+    if not isinstance(modes, Mapping) or not modes:
+        return "land"
+    return str(max(sorted(modes), key=lambda k: float(modes[k])))
+
+
+def _option_cut(paths: pd.DataFrame, layers: Layers | None) -> float:
+    lines = [c for g in paths.geometry for c in _joined(g)]
+    return _lon_cut(lines)
+
+
+def map_paths(
+    paths: gpd.GeoDataFrame,
+    layers: Layers | None = None,
+    *,
+    title: str | None = None,
+    m: Any = None,
+    self_contained: bool = False,
+) -> Any:
+    """The ranked options as lines coloured by score, best emphasised, Pareto options marked,
+    every leg of every chain styled by the product it moves (colour) and its main mode (solid
+    sea, dashed land, dotted air), and chains that a ban blocks listed beside the map.
+
+    Clicking a line opens its table: rank, stages, legs, km by mode, freight cost, days and
+    CO2e, each exposure component with its reason, passages and export controls in force;
+    hovering shows a one-line summary. Longitudes run on across ±180°, so a route over the
+    Pacific is drawn whole and the short way round. ``layers`` adds a marker for every stage
+    of the chains (by stage) and the buyers. ``m`` draws onto an existing map;
+    ``self_contained`` inlines Leaflet so the file opens without a network (tiles aside).
 
     Examples
     --------
@@ -549,73 +767,186 @@ def map_paths(
     heading = title or (
         ", ".join(MINERALS[m].name for m in minerals)
         + " → "
-        + ", ".join(queries)
+        + ", ".join(_country(q) for q in queries)
         + ": ranked sourcing options"
     )
     notes = [
         *(f"Warning: {w}." for w in paths.attrs.get("warnings") or []),
         f"Weights: {weight_text}.",
         "Lines: sea lanes (searoute MARNET) and land legs "
-        "(geodesic × 1.3, estimates); colour = score (lower is better); thick = best; "
-        "dashed outline = Pareto-efficient.",
+        "(geodesic × 1.3, estimates); casing colour = score (lower is better); thick = best; "
+        "dashed outline = Pareto-efficient; inner line = product moved, solid sea, dashed "
+        "land, dotted air.",
         *SOURCES,
     ]
+    cut = _option_cut(paths, layers)
+    names = _site_names(layers)
+    products = _product_colours(paths)
     with _deterministic_ids("P"):
-        m = _new_map(heading, f"as of {as_of} · {len(paths)} options", notes)
+        if m is None:
+            m = _new_map(heading, f"as of {as_of} · {len(paths)} options", notes, self_contained)
         colormap = _score_colormap(paths)
         extra = list(paths.attrs.get("extra_components", {}))
         ordered = paths.sort_values(["mineral", "query", "rank"], ascending=[True, True, False])
         for (mineral, query), part in ordered.groupby(["mineral", "query"], sort=True):
             group = folium.FeatureGroup(
-                name=_safe(f"{MINERALS[str(mineral)].name} → {query} ({len(part)} options)"),
+                name=_safe(
+                    f"{MINERALS[str(mineral)].name} → {_country(query)} ({len(part)} options)"
+                ),
                 show=True,
             )
             for rec in part.to_dict("records"):
-                locations = _latlon(rec["geometry"], 0.005)
-                best = int(rec["rank"]) == 1
-                if rec["pareto"]:
-                    folium.PolyLine(
-                        locations,
-                        color="#222",
-                        weight=9 if best else 7,
-                        opacity=0.55,
-                        dash_array="4 6",
-                        class_name="gs-pareto",
-                    ).add_to(group)
-                line = folium.PolyLine(
-                    locations,
-                    color=colormap(float(rec["score"])),
-                    weight=6 if best else 3,
-                    opacity=0.95 if best else 0.8,
-                    class_name=f"gs-path gs-rank-{int(rec['rank'])}",
-                )
-                tip = (
-                    f"#{int(rec['rank'])} {_safe(rec['mine_country'])} → "
-                    f"{_safe(rec['plant_country'])} · {float(rec['distance_km']):,.0f} km · "
-                    f"score {float(rec['score']):.3f}"
-                )
-                _Bind.to(line, _path_popup(rec, extra), tip)
-                line.add_to(group)
+                _draw_option(group, rec, colormap, cut, products, extra, names)
             group.add_to(m)
         if layers is not None:
             _outlines(m, layers)
-            _endpoints(m, paths, layers)
-        m.get_root().html.add_child(
+            _endpoints(m, paths, layers, cut)
+        root = m.get_root()
+        root.html.add_child(
             folium.Element(
                 '<div class="gs-panel gs-legend" id="gs-legend">'
                 + _legend_gradient(
                     "Score (lower is better)",
                     colormap,
-                    f"{colormap.vmin:.3f}",
-                    f"{colormap.vmax:.3f}",
+                    f"{colormap.vmin:.3f} better",
+                    f"{colormap.vmax:.3f} worse",
                     "gs-legend-score",
                 )
+                + _leg_legend(products, layers is not None)
                 + "</div>"
             )
         )
+        blocked = _blocked_panel(paths.attrs.get("blocked") or [])
+        if blocked:
+            root.html.add_child(folium.Element(blocked))
         folium.LayerControl(collapsed=False).add_to(m)
-        _fit(m, paths)
+        _fit(m, paths, cut)
     return m
+
+
+def _draw_option(
+    group: Any,
+    rec: Mapping[str, Any],
+    colormap: Any,
+    cut: float,
+    products: Mapping[str, str],
+    extra: list[str],
+    names: Mapping[str, tuple[str, str, str]],
+) -> None:
+    import folium
+
+    locations = _latlon(rec["geometry"], 0.005, cut)
+    rank = int(rec["rank"])
+    best = rank == 1
+    popup = _path_popup(rec, extra, names)
+    if rec["pareto"]:
+        folium.PolyLine(
+            locations,
+            color="#222",
+            weight=11 if best else 9,
+            opacity=0.55,
+            dash_array="4 6",
+            class_name="gs-pareto",
+        ).add_to(group)
+    line = folium.PolyLine(
+        locations,
+        color=colormap(float(rec["score"])),
+        weight=8 if best else 5,
+        opacity=0.95 if best else 0.85,
+        class_name=f"gs-path gs-rank-{rank}",
+    )
+    tip = (
+        f"#{rank} {_safe(_country(rec['mine_country']))} → "
+        f"{_safe(_country(rec['plant_country']))} · {float(rec['distance_km']):,.0f} km · "
+        f"score {float(rec['score']):.3f}"
+    )
+    _Bind.to(line, popup, tip)
+    line.add_to(group)
+    legs = _joined(rec["geometry"])
+    if not legs:
+        return
+    d = _place(legs[0][0][0], cut) - legs[0][0][0]
+    moved = list(rec.get("products") or ())
+    modes = list(rec.get("leg_modes") or ())
+    chain = [*list(rec.get("chain") or ()), rec.get("demand_id")]
+    if len(legs) != len(moved):
+        return  # a geometry that is not one part per leg: the option line alone
+    for i, coords in enumerate(legs):
+        mode = _main_mode(modes[i] if i < len(modes) else None)
+        product = str(moved[i])
+        start = names.get(str(chain[i]), (str(chain[i]), "", ""))[0]
+        end = names.get(str(chain[i + 1]), (str(chain[i + 1]), "", ""))[0]
+        pts = _leaflet([(x + d, y) for x, y in coords], 0.005)
+        if len(pts) < 2:
+            continue
+        leg = folium.PolyLine(
+            pts,
+            color=products.get(product, "#555"),
+            weight=3 if best else 2,
+            opacity=1.0,
+            dash_array=MODE_DASH.get(mode) or None,
+            class_name=f"gs-leg gs-mode-{slug(mode)} gs-product-{slug(product)}",
+        )
+        cost = list(rec.get("leg_cost_usd_per_t") or ())
+        days = list(rec.get("leg_days") or ())
+        co2 = list(rec.get("leg_co2e_kg_per_t") or ())
+        money = (
+            f" · {float(cost[i]):,.1f} USD/t · {float(days[i]):,.1f} days · "
+            f"{float(co2[i]):,.0f} kg CO2e/t"
+            if i < min(len(cost), len(days), len(co2))
+            else ""
+        )
+        _Bind.to(
+            leg,
+            popup,
+            f"#{rank} leg {i + 1}/{len(legs)}: {_safe(_product_name(product))} by "
+            f"{_safe(mode)}, {_safe(start)} → {_safe(end)}{money}",
+        )
+        leg.add_to(group)
+
+
+def _leg_legend(products: Mapping[str, str], stages: bool) -> str:
+    rows = [
+        f'<div><span class="gs-key" style="border-top:4px solid {c}"></span>'
+        f"{_safe(_product_name(p))}</div>"
+        for p, c in products.items()
+    ]
+    rows += [
+        f'<div><span class="gs-key" style="border-top:3px {_MODE_BORDER[k]} #333"></span>{k}</div>'
+        for k in ("sea", "land", "air")
+    ]
+    if stages:
+        rows += [
+            f'<div><span class="gs-dot" style="border-color:{c};background:#fff"></span>'
+            f"{_safe(stage)} site</div>"
+            for stage, c in STAGE_COLOURS.items()
+        ]
+        rows.append(
+            '<div><span class="gs-dot" style="border-color:#000;background:#ffd92f"></span>'
+            "buyer</div>"
+        )
+    return '<div id="gs-legend-legs"><b>Legs: product moved, mode</b>' + "".join(rows) + "</div>"
+
+
+def _blocked_panel(blocked: list[Mapping[str, Any]], limit: int = 25) -> str:
+    """Chains that a measure in force blocks, with the measure, beside the map."""
+    if not blocked:
+        return ""
+    items = []
+    for b in blocked[:limit]:
+        countries = " → ".join(_country(c) for c in b.get("chain_countries") or ())
+        moved = " → ".join(_product_name(p) for p in b.get("products") or ())
+        items.append(
+            f'<li class="gs-blocked-item">{_safe(MINERALS[str(b["mineral"])].name)} → '
+            f"{_safe(_country(b.get('query')))}: {_safe(countries)} ({_safe(moved)}); "
+            f"blocked by <b>{_safe(b.get('blocked_by'))}</b></li>"
+        )
+    more = f"<li>and {len(blocked) - limit} more</li>" if len(blocked) > limit else ""
+    return (
+        f'<div class="gs-panel gs-side" id="gs-blocked"><b>Blocked options ({len(blocked)})'
+        f"</b> — a ban in force makes these chains infeasible:<ul>{''.join(items)}{more}"
+        "</ul></div>"
+    )
 
 
 def _outlines(m: Any, layers: Layers) -> None:
@@ -641,14 +972,17 @@ def _outlines(m: Any, layers: Layers) -> None:
     group.add_to(m)
 
 
-def _endpoints(m: Any, paths: pd.DataFrame, layers: Layers) -> None:
+def _endpoints(m: Any, paths: pd.DataFrame, layers: Layers, cut: float = -180.0) -> None:
+    """A marker for every site of every chain (outlined by stage) and every buyer."""
     import folium
 
-    ids = set(paths["plant_id"]) | {x for x in paths["mine_id"] if isinstance(x, str)}
+    ids = {f for chain in paths["chain"] for f in (chain or ())} if "chain" in paths else set()
+    ids |= set(paths["plant_id"]) | {x for x in paths["mine_id"] if isinstance(x, str)}
     fac = layers.facilities[layers.facilities["id"].isin(ids)].sort_values("id")
     dem = layers.demand_centres[layers.demand_centres["id"].isin(set(paths["demand_id"]))]
-    group = folium.FeatureGroup(name="Mines, plants and buyers on these paths", show=True)
+    group = folium.FeatureGroup(name="Sites of every stage, and buyers", show=True)
     for rec in fac.to_dict("records"):
+        rec = {**rec, "lon": _place(rec["lon"], cut)}
         _point(
             group,
             rec,
@@ -656,47 +990,82 @@ def _endpoints(m: Any, paths: pd.DataFrame, layers: Layers) -> None:
             + _table(
                 [
                     ("stage", rec["stage"]),
-                    ("country", rec["country"]),
+                    ("country", _country(rec["country"])),
                     ("status", rec["status"]),
+                    ("takes", str(rec.get("inputs") or "").replace(";", ", ")),
+                    ("makes", str(rec.get("outputs") or "").replace(";", ", ")),
                     ("source", rec["source"]),
                 ]
             )
             + "</div>",
-            _safe(rec["name"]),
-            radius=5,
-            color=STAGE_COLOURS.get(rec["stage"], "#555"),
-            weight=2,
+            f"{_safe(rec['stage'])}: {_safe(rec['name'])} ({_safe(_country(rec['country']))})",
+            radius=6,
+            color=STAGE_COLOURS.get(str(rec["stage"]), "#555"),
+            weight=3,
             fill_color="#fff",
             fill_opacity=1,
-            class_name="gs-marker gs-endpoint",
+            class_name=f"gs-marker gs-endpoint gs-stage gs-stage-{slug(str(rec['stage']))}",
         )
     for rec in dem.sort_values("id").to_dict("records"):
+        rec = {**rec, "lon": _place(rec["lon"], cut)}
         _point(
             group,
             rec,
-            f'<div class="gs-popup"><b>{_safe(rec["name"])}</b></div>',
-            _safe(rec["name"]),
+            f'<div class="gs-popup"><b>{_safe(rec["name"])}</b> '
+            f"({_safe(_country(rec['country']))})</div>",
+            f"buyer: {_safe(rec['name'])}",
             radius=7,
             color="#000",
             weight=2,
             fill_color="#ffd92f",
             fill_opacity=0.95,
-            class_name="gs-marker gs-endpoint",
+            class_name="gs-marker gs-endpoint gs-buyer",
         )
     group.add_to(m)
 
 
-def _fit(m: Any, paths: gpd.GeoDataFrame) -> None:
-    minx, miny, maxx, maxy = paths.total_bounds
-    if all(np.isfinite([minx, miny, maxx, maxy])):
-        m.fit_bounds([[_round(miny), _round(minx)], [_round(maxy), _round(maxx)]])
+def _fit(m: Any, paths: gpd.GeoDataFrame, cut: float = -180.0) -> None:
+    pts = [pt for g in paths.geometry for part in _latlon(g, 0.05, cut) for pt in part]
+    if not pts:
+        return
+    lat = [p[0] for p in pts]
+    lon = [p[1] for p in pts]
+    m.fit_bounds([[min(lat), min(lon)], [max(lat), max(lon)]])
+
+
+def _compare_title(frames: Iterable[pd.DataFrame], name: str) -> str:
+    minerals: set[str] = set()
+    queries: set[str] = set()
+    for f in frames:
+        minerals |= {str(x) for x in f["mineral"]}
+        queries |= {str(x) for x in f["query"]}
+    what = ", ".join(MINERALS[x].name if x in MINERALS else x for x in sorted(minerals))
+    who = ", ".join(_country(q) for q in sorted(queries))
+    return f"{what} for {who}: Baseline vs {name}"
+
+
+_COMPARE_STYLE = {
+    # (colour, dash): grey dashed baseline, vermillion dashed lost, blue scenario, orange new
+    "base": ("#8c8c8c", "6 6"),
+    "lost": ("#D55E00", "6 6"),
+    "scenario": ("#0072B2", None),
+    "new": ("#E69F00", None),
+}
 
 
 def map_compare(
-    baseline: gpd.GeoDataFrame, scenario: gpd.GeoDataFrame, *, name: str = "scenario"
+    baseline: gpd.GeoDataFrame,
+    scenario: gpd.GeoDataFrame,
+    *,
+    name: str = "scenario",
+    layers: Layers | None = None,
+    m: Any = None,
+    self_contained: bool = False,
 ) -> Any:
-    """Baseline and scenario options on one map: baseline dashed grey, scenario solid; options
-    lost under the scenario dashed red, new ones highlighted. The verdicts are in the title panel.
+    """Baseline and scenario options on one map: baseline dashed grey, scenario solid blue;
+    options lost under the scenario dashed vermillion, new ones orange (a legend says which).
+    The title names the minerals and buyers; the verdicts are in the notes panel; ``layers``
+    adds a marker for every site of every stage and the buyers.
     """
     import folium
 
@@ -708,47 +1077,343 @@ def map_compare(
     verdicts = list(diff.attrs["verdicts"].values())
     as_of = ", ".join(sorted(set(scenario["as_of"]) | set(baseline["as_of"])))
     notes = [*(v for v in verdicts), f"Scenario: {name}.", *SOURCES]
+    both = pd.concat([baseline, scenario]).pipe(gpd.GeoDataFrame)
+    cut = _option_cut(both, layers)
+    names = _site_names(layers)
     with _deterministic_ids("C"):
-        m = _new_map(f"Baseline vs {name}", f"as of {as_of}", notes)
+        if m is None:
+            m = _new_map(
+                _compare_title([baseline, scenario], name),
+                f"as of {as_of}",
+                notes,
+                self_contained,
+            )
         base_group = folium.FeatureGroup(name="Baseline options", show=True)
         for rec in baseline.sort_values([*key, "rank"]).to_dict("records"):
             lost = status.get(tuple(rec[k] for k in key)) == "lost"
+            colour, dash = _COMPARE_STYLE["lost" if lost else "base"]
             line = folium.PolyLine(
-                _latlon(rec["geometry"], 0.005),
-                color="#d73027" if lost else "#888888",
+                _latlon(rec["geometry"], 0.005, cut),
+                color=colour,
                 weight=3 if lost else 2,
                 opacity=0.9,
-                dash_array="6 6",
+                dash_array=dash,
                 class_name="gs-base" + (" gs-lost" if lost else ""),
             )
+            countries = " → ".join(_country(c) for c in rec["chain_countries"])
             _Bind.to(
                 line,
-                _path_popup(rec),
-                ("LOST: " if lost else "baseline: ") + _safe(" → ".join(rec["chain_countries"])),
+                _path_popup(rec, (), names),
+                ("LOST: " if lost else "baseline: ") + _safe(countries),
             )
             line.add_to(base_group)
         base_group.add_to(m)
         scen_group = folium.FeatureGroup(name=_safe(f"Under {name}"), show=True)
         for rec in scenario.sort_values([*key, "rank"]).to_dict("records"):
             new = status.get(tuple(rec[k] for k in key)) == "new"
+            colour, dash = _COMPARE_STYLE["new" if new else "scenario"]
             line = folium.PolyLine(
-                _latlon(rec["geometry"], 0.005),
-                color="#7b3294" if new else "#1a9850",
+                _latlon(rec["geometry"], 0.005, cut),
+                color=colour,
                 weight=5 if new else 3,
                 opacity=0.9,
+                dash_array=dash,
                 class_name="gs-scenario" + (" gs-new" if new else ""),
             )
+            countries = " → ".join(_country(c) for c in rec["chain_countries"])
             _Bind.to(
                 line,
-                _path_popup(rec),
-                ("NEW: " if new else f"{_safe(name)}: ")
-                + _safe(" → ".join(rec["chain_countries"])),
+                _path_popup(rec, (), names),
+                ("NEW: " if new else f"{_safe(name)}: ") + _safe(countries),
             )
             line.add_to(scen_group)
         scen_group.add_to(m)
+        if layers is not None:
+            _outlines(m, layers)
+            _endpoints(m, both, layers, cut)
+        m.get_root().html.add_child(folium.Element(_compare_legend(name, layers is not None)))
         folium.LayerControl(collapsed=False).add_to(m)
-        _fit(m, pd.concat([baseline, scenario]).pipe(gpd.GeoDataFrame))
+        _fit(m, both, cut)
     return m
+
+
+def _compare_legend(name: str, sites: bool) -> str:
+    labels = {
+        "base": "baseline option",
+        "lost": f"lost under {name}",
+        "scenario": f"option under {name}",
+        "new": f"new under {name}",
+    }
+    rows = [
+        f'<div><span class="gs-key" style="border-top:4px {"dashed" if dash else "solid"} '
+        f'{colour}"></span>{_safe(labels[k])}</div>'
+        for k, (colour, dash) in _COMPARE_STYLE.items()
+    ]
+    if sites:
+        rows += [
+            f'<div><span class="gs-dot" style="border-color:{c};background:#fff"></span>'
+            f"{_safe(stage)} site</div>"
+            for stage, c in STAGE_COLOURS.items()
+        ]
+    return '<div class="gs-panel gs-legend" id="gs-legend"><b>Legend</b>' + "".join(rows) + "</div>"
+
+
+# ---------------------------------------------------------------------------------------------
+# world allocation
+
+
+def _buyer_site(layers: Layers, buyer: str, mineral: str) -> Mapping[str, Any] | None:
+    """The demand centre a buyer's flows are drawn to: its first for the mineral, by id."""
+    dem = layers.demand_centres[layers.demand_centres["country"] == buyer].sort_values("id")
+    if dem.empty:
+        return None
+    listed = dem["minerals"].fillna("").astype(str).str.split(";")
+    for_mineral = dem[[mineral in m for m in listed]]
+    rec: Mapping[str, Any] = (for_mineral if len(for_mineral) else dem).iloc[0].to_dict()
+    return rec
+
+
+def _flow_points(
+    rec: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]], buyer: Mapping[str, Any] | None
+) -> list[tuple[float, float]]:
+    pts = [(float(sites[f]["lon"]), float(sites[f]["lat"])) for f in rec["chain"] if f in sites]
+    if buyer is not None:
+        pts.append((float(buyer["lon"]), float(buyer["lat"])))
+    return _unwrap(pts)
+
+
+def map_flows(
+    allocation: WorldAllocation,
+    layers: Layers,
+    *,
+    title: str | None = None,
+    m: Any = None,
+    self_contained: bool = False,
+) -> Any:
+    """The world allocation's flows: one line per chain that carries product, from its first
+    site through every stage to the buyer (straight legs between sites), its width proportional
+    to tonnes and its colour the origin country's; each buyer's unmet demand is a circle at
+    the buyer sized and labelled by its tonnes. The rest of the world (no demand centre) is
+    listed beside the map.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> w = gs.allocate_world(G, "rare_earths", as_of="2026-12-03")
+    >>> "gs-flow" in gs.map_flows(w, gs.load_layers()).get_root().render()
+    True
+    """
+    import folium
+
+    mineral = MINERALS[allocation.mineral].name
+    sites = {str(r["id"]): r for r in layers.facilities.to_dict("records")}
+    flows = allocation.flows.sort_values(
+        ["buyer", "query", "tonnes"], ascending=[True, True, False]
+    )
+    buyers = {
+        b: _buyer_site(layers, b, allocation.mineral)
+        for b in sorted({*flows["buyer"], *allocation.buyers["buyer"]})
+        if b != "ROW"
+    }
+    for b, site in list(buyers.items()):
+        members = sorted(set(flows.loc[flows["query"] == b, "buyer"]) - {b})
+        if site is None and members:  # a bloc: drawn at its first member with a centre
+            buyers[b] = _buyer_site(layers, members[0], allocation.mineral)
+    origin = flows.groupby(flows["chain_countries"].map(lambda c: str(c[0]) if c else ""))[
+        "content_t"
+    ].sum()
+    ranked = sorted(origin.index, key=lambda c: (-float(origin[c]), c))
+    colours = {c: OKABE_ITO[i] for i, c in enumerate(ranked[: len(OKABE_ITO) - 1])}
+    top = float(flows["tonnes"].max()) if len(flows) else 1.0
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in flows.to_dict("records")
+    ]
+    lines = [_flow_points(r, sites, buyers.get(str(r["buyer"]))) for r in records]
+    cut = _lon_cut(lines, [float(b["lon"]) for b in buyers.values() if b is not None])
+    heading = title or (
+        f"{mineral}: world allocation"
+        + (f" under {allocation.scenario}" if allocation.scenario else " (baseline)")
+    )
+    notes = [
+        f"Status: {allocation.message}.",
+        "Lines join the sites of each chain to its buyer (straight, not the sea route); width "
+        f"∝ tonnes of {', '.join(_product_name(p) for p in allocation.products)} a year "
+        f"(widest {top:,.0f} t); colour = country of the first stage.",
+        *(f"Demand: {s}" for s in allocation.demand_source),
+        *SOURCES,
+    ]
+    with _deterministic_ids("F"):
+        if m is None:
+            m = _new_map(heading, f"as of {allocation.as_of}", notes, self_contained)
+        group = folium.FeatureGroup(name=f"Flows ({len(flows)} chains)", show=True)
+        for rec, pts in zip(records, lines, strict=True):
+            if len(pts) < 2:
+                continue
+            first = str(rec["chain_countries"][0]) if rec["chain_countries"] else ""
+            line = folium.PolyLine(
+                _leaflet(_shifted(pts, cut)),
+                color=colours.get(first, "#999999"),
+                weight=round(1.5 + 12.0 * float(rec["tonnes"]) / top, 2) if top > 0 else 2,
+                opacity=0.8,
+                class_name=f"gs-flow gs-origin-{slug(first or 'unknown')}",
+            )
+            _Bind.to(line, _flow_popup(rec, sites, allocation), _flow_tip(rec, allocation))
+            line.add_to(group)
+        group.add_to(m)
+        _flow_sites(m, flows, sites, cut)
+        _unmet_group(m, allocation, buyers, cut)
+        root = m.get_root()
+        root.html.add_child(folium.Element(_flow_legend(colours, top, allocation.unit)))
+        side = _world_panel(allocation)
+        if side:
+            root.html.add_child(folium.Element(side))
+        folium.LayerControl(collapsed=False).add_to(m)
+        pts = [p for line in lines for p in _shifted(line, cut)]
+        if pts:
+            m.fit_bounds(
+                [
+                    [_round(min(y for _, y in pts)), _round(min(x for x, _ in pts))],
+                    [_round(max(y for _, y in pts)), _round(max(x for x, _ in pts))],
+                ]
+            )
+    return m
+
+
+def _flow_tip(rec: Mapping[str, Any], allocation: WorldAllocation) -> str:
+    countries = " → ".join(_country(c) for c in rec["chain_countries"])
+    return (
+        f"{_safe(countries)} → {_safe(_country(rec['buyer']))}: {float(rec['tonnes']):,.0f} t "
+        f"{_safe(_product_name(rec['product']))}"
+    )
+
+
+def _flow_popup(
+    rec: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]], allocation: WorldAllocation
+) -> str:
+    stages = [
+        (
+            f"stage {i + 1}",
+            f"{sites[f]['name']} ({_country(sites[f]['country'])}, {sites[f]['stage']})"
+            if f in sites
+            else f,
+        )
+        for i, f in enumerate(rec["chain"])
+    ]
+    return (
+        f'<div class="gs-popup"><b>{_safe(MINERALS[allocation.mineral].name)} → '
+        f"{_safe(_country(rec['buyer']))}</b>"
+        + _table(
+            [
+                *stages,
+                ("buyer", f"{_country(rec['buyer'])} (query {rec['query']})"),
+                ("product", _product_name(rec["product"])),
+                ("tonnes a year", f"{float(rec['tonnes']):,.0f} t"),
+                ("content", f"{float(rec['content_t']):,.0f} {allocation.unit}"),
+                ("chain score", f"{float(rec['score']):.3f} (lower is better)"),
+                ("as of", allocation.as_of),
+            ]
+        )
+        + "</div>"
+    )
+
+
+def _flow_sites(
+    m: Any, flows: pd.DataFrame, sites: Mapping[str, Mapping[str, Any]], cut: float
+) -> None:
+    import folium
+
+    group = folium.FeatureGroup(name="Sites carrying flows", show=True)
+    used = sorted({f for chain in flows["chain"] for f in chain if f in sites})
+    for fid in used:
+        rec = {**sites[fid], "lon": _place(sites[fid]["lon"], cut)}
+        _point(
+            group,
+            rec,
+            None,
+            f"{_safe(rec['stage'])}: {_safe(rec['name'])} ({_safe(_country(rec['country']))})",
+            radius=4,
+            color=STAGE_COLOURS.get(str(rec["stage"]), "#555"),
+            weight=2,
+            fill_color="#fff",
+            fill_opacity=1,
+            class_name=f"gs-marker gs-stage gs-stage-{slug(str(rec['stage']))}",
+        )
+    group.add_to(m)
+
+
+def _unmet_group(
+    m: Any,
+    allocation: WorldAllocation,
+    buyers: Mapping[str, Mapping[str, Any] | None],
+    cut: float,
+) -> None:
+    import folium
+
+    group = folium.FeatureGroup(name="Unmet demand", show=True)
+    for rec in allocation.buyers.sort_values("buyer").to_dict("records"):
+        site = buyers.get(str(rec["buyer"]))
+        unmet = float(rec["unmet"])
+        if site is None or unmet <= 1e-6:
+            continue
+        tip = (
+            f"{_safe(_country(rec['buyer']))}: short {unmet:,.0f} of {float(rec['demand']):,.0f} "
+            f"{_safe(rec['unit'])} ({float(rec['share_met']):.0%} met)"
+        )
+        _point(
+            group,
+            {"lon": _place(site["lon"], cut), "lat": site["lat"]},
+            f'<div class="gs-popup" data-unmet="{unmet:.0f}">{tip}</div>',
+            tip,
+            radius=float(np.clip(4 + 3 * math.log10(max(unmet, 1.0)), 5, 22)),
+            color="#D55E00",
+            weight=3,
+            fill_color="#D55E00",
+            fill_opacity=0.25,
+            class_name="gs-marker gs-unmet",
+        )
+    group.add_to(m)
+
+
+def _flow_legend(colours: Mapping[str, str], top: float, unit: str) -> str:
+    rows = [
+        f'<div><span class="gs-key" style="border-top:5px solid {c}"></span>'
+        f"{_safe(_country(country))}</div>"
+        for country, c in colours.items()
+    ]
+    rows.append(
+        '<div><span class="gs-key" style="border-top:5px solid #999999"></span>other origins</div>'
+    )
+    widths = "".join(
+        f'<div><span class="gs-key" style="border-top:{max(1, round(1.5 + 12 * f))}px solid '
+        f'#555"></span>{top * f:,.0f} t</div>'
+        for f in (1.0, 0.5, 0.1)
+    )
+    return (
+        '<div class="gs-panel gs-legend" id="gs-legend"><b>Origin (first stage)</b>'
+        + "".join(rows)
+        + f"<b>Width: tonnes a year</b>{widths}"
+        + '<div><span class="gs-dot" style="border-color:#D55E00;background:#fbd7c0"></span>'
+        + f"unmet demand at the buyer ({_safe(unit)})</div></div>"
+    )
+
+
+def _world_panel(allocation: WorldAllocation) -> str:
+    rows = []
+    for rec in allocation.buyers.sort_values("buyer").to_dict("records"):
+        rows.append(
+            f"<tr><td>{_safe(_country(rec['buyer']))}</td>"
+            f"<td>{float(rec['demand']):,.0f}</td><td>{float(rec['supplied']):,.0f}</td>"
+            f"<td>{float(rec['unmet']):,.0f}</td><td>{_safe(rec['unit'])}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        '<div class="gs-panel gs-side" id="gs-world"><b>Demand met and short</b><table>'
+        "<tr><th>buyer</th><th>demand</th><th>supplied</th><th>short</th><th>unit</th></tr>"
+        + "".join(rows)
+        + "</table></div>"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -761,31 +1426,57 @@ def save_map_png(
     path: str | Path,
     *,
     title: str | None = None,
-    dpi: int = 110,
+    dpi: int = 200,
 ) -> Path:
-    """A static PNG of the options over country outlines (matplotlib), for reports and slides."""
+    """A static PNG of the options over country outlines (matplotlib), for reports, slides and
+    print: colour-blind-safe score scale with a colour bar saying lower is better, the best
+    option thickest and labelled, longitudes continuous across the Pacific."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
 
     colormap = _score_colormap(paths)
-    fig, ax = plt.subplots(figsize=(11, 5.6))
-    layers.boundaries.plot(ax=ax, color="#f2f2f2", edgecolor="#bbbbbb", linewidth=0.3)
+    cmap = LinearSegmentedColormap.from_list("gs-score", list(SCORE_COLOURS))
+    norm = Normalize(vmin=colormap.vmin, vmax=colormap.vmax)
+    cut = _option_cut(paths, layers)
+    fig, ax = plt.subplots(figsize=(11, 5.8))
+    for turn in (-360.0, 0.0, 360.0):
+        layers.boundaries.translate(xoff=turn).plot(
+            ax=ax, color="#f2f2f2", edgecolor="#9e9e9e", linewidth=0.3
+        )
+    xs_all: list[float] = []
+    ys_all: list[float] = []
     for rec in paths.sort_values("rank", ascending=False).to_dict("records"):
-        for part in rec["geometry"].geoms:
-            xs, ys = part.xy
-            ax.plot(
-                xs,
-                ys,
-                color=colormap(float(rec["score"])),
-                linewidth=2.6 if int(rec["rank"]) == 1 else 1.2,
-                alpha=0.9,
+        best = int(rec["rank"]) == 1
+        parts = _joined(rec["geometry"])
+        d = _place(parts[0][0][0], cut) - parts[0][0][0] if parts else 0.0
+        for part in parts:
+            xs = [x + d for x, _ in part]
+            ys = [y for _, y in part]
+            xs_all += xs
+            ys_all += ys
+            ax.plot(xs, ys, color=cmap(norm(float(rec["score"]))), lw=3.2 if best else 1.6)
+        if best and parts:
+            end = parts[-1][-1]
+            ax.annotate(
+                f"#1 {_country(rec['mine_country'])} → {_country(rec['plant_country'])}",
+                (end[0] + d, end[1]),
+                fontsize=9,
+                xytext=(4, 4),
+                textcoords="offset points",
             )
-    ax.set_xlim(-180, 180)
-    ax.set_ylim(-60, 80)
+    if xs_all:
+        pad = 8.0
+        ax.set_xlim(max(min(xs_all) - pad, cut), min(max(xs_all) + pad, cut + 360))
+        ax.set_ylim(max(min(ys_all) - pad, -60), min(max(ys_all) + pad, 80))
+    ax.set_aspect("equal")
     ax.set_axis_off()
-    ax.set_title(title or "Ranked sourcing options (colour: score, lower is better)", fontsize=11)
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.01)
+    bar.set_label("score (lower is better)", fontsize=10)
+    bar.ax.tick_params(labelsize=9)
+    ax.set_title(title or "Ranked sourcing options (colour: score, lower is better)", fontsize=12)
     return _save_png(fig, Path(path), dpi)
 
 

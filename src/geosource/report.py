@@ -19,9 +19,12 @@ import pandas as pd
 
 from ._config import read_config, validate_config
 from ._files import atomic_folder, check_output_folder
+from ._pages import METHOD_DOCS, citations_page, docs_dir, methods_page, page
 from ._slug import slug
+from ._summary import name as country_label
+from ._summary import summary_html
 from .layers import Layers, bundled_layers_dir
-from .minerals import MINERALS, normalize_mineral
+from .minerals import MINERALS, PRODUCTS, normalize_mineral
 from .scoring import Weights
 
 __all__ = ["ReportConfig", "build_report"]
@@ -50,6 +53,12 @@ class ReportConfig:
     include_development
         Also consider mines and plants under construction or in development (``True``), or
         exactly the statuses listed (e.g. ``["construction", "deposit"]``).
+    world
+        Scenarios (built-in names or files) under which every buyer of the demand layer shares
+        world capacity (:func:`geosource.allocate_world`), each beside the baseline allocation:
+        flows maps, shortfall tables and a summary sentence per buyer.
+    summary_without
+        Countries the summary's best alternative has no stage in (default China).
     """
 
     title: str = "geosource sourcing report"
@@ -60,15 +69,22 @@ class ReportConfig:
     k: int = 5
     weights: Mapping[str, float] = field(default_factory=dict)
     include_development: bool | tuple[str, ...] = False
+    world: tuple[str, ...] = ()
+    summary_without: tuple[str, ...] = ("CHN",)
 
     def __post_init__(self) -> None:
         # one schema for files, mappings and direct construction: every problem at once
         validate_config({f.name: getattr(self, f.name) for f in fields(self)}, "report")
-        for name in ("buyers", "minerals", "as_of", "scenarios"):
-            value = getattr(self, name)
+        for key in ("buyers", "minerals", "as_of", "scenarios", "world", "summary_without"):
+            value = getattr(self, key)
             if isinstance(value, str):
                 value = (value,)
-            object.__setattr__(self, name, tuple(str(v) for v in value))
+            object.__setattr__(self, key, tuple(str(v) for v in value))
+        from .countries import normalize_country
+
+        object.__setattr__(
+            self, "summary_without", tuple(normalize_country(c) for c in self.summary_without)
+        )
         object.__setattr__(self, "minerals", tuple(normalize_mineral(m) for m in self.minerals))
         if not isinstance(self.include_development, bool):
             object.__setattr__(self, "include_development", tuple(self.include_development))
@@ -134,9 +150,14 @@ def build_report(
     G: Any = None,
     layers: Layers | None = None,
     progress: Callable[[str], None] | None = None,
+    self_contained: bool = False,
 ) -> Path:
-    """Write a report folder: ``index.html``, ``maps/``, ``tables/``, ``charts/``, and
-    ``manifest.json`` (package version, config, layer citations and checksums).
+    """Write a report folder: ``index.html`` (executive summary, then the tables),
+    ``methods.html``, ``citations.html``, ``maps/``, ``tables/``, ``charts/``, and
+    ``manifest.json`` (package version, config, every input file's sha256, every scenario's
+    full definition, layer citations and checksums). The folder explains itself: it links to
+    no file outside it. ``self_contained`` inlines Leaflet in every map, so the maps open
+    without a network (tiles aside).
 
     The config and ``out`` are checked before any work starts: ``out`` must be new, empty or a
     folder an earlier report wrote (every file listed in its manifest). The report is built in
@@ -159,15 +180,46 @@ def build_report(
     check_output_folder(out, "report")
     scenarios = [_scenario(s) for s in cfg.scenarios]
     _check_scenario_names(cfg.scenarios, [sc.name for sc in scenarios])
+    worlds = [_scenario(s) for s in cfg.world]
+    _check_scenario_names(cfg.world, [sc.name for sc in worlds])
     lay = layers if layers is not None else load_layers()
     G = G if G is not None else graph_from_layers(lay)
-    for sc in scenarios:
+    for sc in (*scenarios, *worlds):
         sc.check(lay)
+    inputs = _input_files(config, cfg)
     # built beside `out` and swapped in whole, manifest last: an interrupted run leaves the
     # previous report or the new one, never a mix
     with atomic_folder(out) as stage:
-        _write_report(cfg, stage, G, lay, scenarios, progress or (lambda _msg: None))
+        run = _Run(cfg, stage, G, lay, scenarios, worlds, self_contained, inputs)
+        _write_report(run, progress or (lambda _msg: None))
     return Path(out) / "index.html"
+
+
+def _input_files(config: Any, cfg: ReportConfig) -> dict[str, str]:
+    """sha256 of every input file the report read: its config and scenario files."""
+    files = [Path(config)] if isinstance(config, str | Path) else []
+    files += [
+        Path(e)
+        for e in (*cfg.scenarios, *cfg.world)
+        if Path(e).suffix.lower() in (".toml", ".yaml", ".yml", ".json")
+    ]
+    return {str(f): _sha256(f) for f in sorted(set(files))}
+
+
+@dataclass
+class _Run:
+    """What one report run works with, and what it has written so far."""
+
+    cfg: ReportConfig
+    root: Path
+    G: Any
+    lay: Layers
+    scenarios: list[Any]
+    worlds: list[Any]
+    self_contained: bool
+    inputs: dict[str, str]
+    written: list[Path] = field(default_factory=list)
+    facilities: set[str] = field(default_factory=set)
 
 
 def _scenario(entry: str) -> Any:
@@ -183,30 +235,25 @@ def _scenario(entry: str) -> Any:
         raise ValueError(f"{entry}: {exc}") from None
 
 
-def _write_report(
-    cfg: ReportConfig,
-    root: Path,
-    G: Any,
-    lay: Layers,
-    scenarios: list[Any],
-    say: Callable[[str], None],
-) -> None:
-    from .exposure import supply_concentration
-    from .maps import map_compare, map_paths, pareto_chart
-    from .scenarios import apply_scenario, compare
+def _write_report(run: _Run, say: Callable[[str], None]) -> None:
     from .sourcing import sourcing_paths
 
+    cfg, root, lay = run.cfg, run.root, run.lay
     w = Weights.from_dict(cfg.weights)
     for sub in ("maps", "tables", "charts"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-
+    sites = {
+        str(r["id"]): (str(r["name"]), str(r["country"]))
+        for r in lay.facilities[["id", "name", "country"]].to_dict("records")
+    }
     sections: list[str] = []
-    written: list[Path] = []
     all_tables: list[pd.DataFrame] = []
+    full_by: dict[str, pd.DataFrame] = {}
+    diffs_by: dict[str, dict[str, pd.DataFrame]] = {}
     for day in cfg.as_of:
         say(f"options on {day}")
         full = sourcing_paths(
-            G,
+            run.G,
             list(cfg.minerals),
             list(cfg.buyers),
             k=None,
@@ -217,95 +264,250 @@ def _write_report(
         )
         top = full[full["rank"] <= cfg.k]
         all_tables.append(top)
+        run.facilities |= {f for chain in top["chain"] for f in chain}
         day_html = [f"<h2>Options on {html.escape(day)}</h2>"]
         for mineral in cfg.minerals:
-            conc = supply_concentration(lay, mineral, "mining")
-            conc_r = supply_concentration(lay, mineral, "refining")
-            day_html.append(
-                f'<h3>{html.escape(MINERALS[mineral].name)}</h3><p class="conc">'
-                + _conc_line("mining", conc)
-                + "<br>"
-                + _conc_line("refining", conc_r)
-                + "</p>"
-            )
+            day_html.append(_mineral_head(lay, mineral))
             for buyer in cfg.buyers:
-                part_all = full[(full["mineral"] == mineral) & (full["query"] == buyer)]
-                part = part_all[part_all["rank"] <= cfg.k]
-                if part.empty:
-                    day_html.append(f"<p>{html.escape(buyer)}: no feasible option.</p>")
-                    continue
-                stem = _stem(mineral, buyer, day)
-                map_file = root / "maps" / f"{stem}.html"
-                map_paths(part, lay).save(str(map_file))
-                chart = root / "charts" / f"{stem}_pareto.png"
-                pareto_chart(
-                    part_all,
-                    chart,
-                    title=f"{MINERALS[mineral].name} → {buyer}, "
-                    f"{day}: distance vs exposure ({len(part_all)} options)",
-                )
-                written += [map_file, chart]
-                day_html.append(
-                    _options_table(
-                        part, buyer, f"maps/{map_file.name}", f"charts/{chart.name}", len(part_all)
-                    )
-                )
-            for sc in scenarios:
+                day_html.append(_buyer_options(run, full, mineral, buyer, day))
+            diffs = {}
+            for sc in run.scenarios:
                 say(f"{sc.name} on {day}")
-                after = apply_scenario(G, lay, sc).sourcing_paths(
-                    [mineral],
-                    list(cfg.buyers),
-                    k=None,
-                    as_of=day,
-                    include_development=cfg.include_development,
-                )
-                base = full[full["mineral"] == mineral]
-                diff = compare(base, after, name=sc.name)
-                # own prefix: a scenario named like a buyer never overwrites the buyer's map
-                stem = _stem("scenario", mineral, day, sc.name)
-                cmp_file = root / "maps" / f"{stem}.html"
-                map_compare(
-                    base[base["rank"] <= cfg.k], after[after["rank"] <= cfg.k], name=sc.name
-                ).save(str(cmp_file))
-                diff_file = root / "tables" / f"{stem}_diff.csv"
-                diff.to_csv(diff_file, index=False, lineterminator="\n", float_format="%.6f")
-                written += [cmp_file, diff_file]
-                lines = "".join(
-                    f"<li>{html.escape(v)}</li>" for v in diff.attrs["verdicts"].values()
-                )
-                map_href = _href(f"maps/{cmp_file.name}")
-                table_href = _href(f"tables/{diff_file.name}")
-                day_html.append(
-                    f"<p><b>Scenario {html.escape(sc.name)}</b> — "
-                    f'{html.escape(sc.description)} (<a href="{map_href}">map</a>, '
-                    f'<a href="{table_href}">table</a>)</p><ul>{lines}</ul>'
-                )
+                diff, text = _scenario_section(run, full, mineral, day, sc)
+                diffs[sc.name] = diff
+                day_html.append(text)
+            full_by[mineral] = full[full["mineral"] == mineral]
+            diffs_by[mineral] = diffs
         sections.append("\n".join(day_html))
-
-    table = pd.concat(all_tables, ignore_index=True)
-    csv = root / "tables" / "options.csv"
-    table.drop(columns="geometry").to_csv(
-        csv, index=False, lineterminator="\n", float_format="%.6f"
+    day = cfg.as_of[-1]
+    worlds = _world_runs(run, day, say)
+    summary = summary_html(
+        day=day,
+        minerals=cfg.minerals,
+        buyers=cfg.buyers,
+        full=full_by,
+        diffs=diffs_by,
+        worlds={m: {k: v for k, v in per.items()} for m, per in worlds.items()},
+        without=cfg.summary_without,
+        sites=sites,
     )
-    from .layers import write_layer
-
-    gpkg = write_layer(
-        gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326"),
-        root / "tables" / "options.gpkg",
+    world_html = _world_sections(run, worlds, day)
+    _write_tables(run, all_tables)
+    (root / "methods.html").write_text(methods_page(cfg.title), encoding="utf-8")
+    used = [(n, f) for n, f in lay]
+    (root / "citations.html").write_text(
+        citations_page(cfg.title, used, run.facilities), encoding="utf-8"
     )
-    written += [csv, gpkg]
     index = root / "index.html"
-    index.write_text(_page(cfg, sections), encoding="utf-8")
+    index.write_text(_page(cfg, summary, world_html, sections), encoding="utf-8")
+    files = [*run.written, root / "methods.html", root / "citations.html", index]
     manifest = {
         "geosource_version": _package_version(),
         "config": cfg.to_dict(),
+        "inputs": run.inputs,
+        "scenarios": {sc.name: sc.to_dict() for sc in run.scenarios},
+        "world_scenarios": {sc.name: sc.to_dict() for sc in run.worlds},
         "layers": _layer_manifest(lay),
-        "files": {str(p.relative_to(root)): _sha256(p) for p in sorted([*written, index])},
-        "sources": "see layers/README.md; every row of every layer carries its citation",
+        "methods": {name: _sha256(docs_dir() / name) for name in METHOD_DOCS},
+        "files": {str(p.relative_to(root)): _sha256(p) for p in sorted(files)},
+        "sources": "citations.html lists the citation of every layer row this report used",
+        "self_contained": run.self_contained,
     }
     (root / "manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+
+
+def _mineral_head(lay: Layers, mineral: str) -> str:
+    from .exposure import supply_concentration
+
+    conc = supply_concentration(lay, mineral, "mining")
+    conc_r = supply_concentration(lay, mineral, "refining")
+    return (
+        f'<h3>{html.escape(MINERALS[mineral].name)}</h3><p class="conc">'
+        + _conc_line("mining", conc)
+        + "<br>"
+        + _conc_line("refining", conc_r)
+        + "</p>"
+    )
+
+
+def _buyer_options(run: _Run, full: pd.DataFrame, mineral: str, buyer: str, day: str) -> str:
+    from .maps import map_paths, pareto_chart
+
+    part_all = full[(full["mineral"] == mineral) & (full["query"] == buyer)]
+    part = part_all[part_all["rank"] <= run.cfg.k]
+    if part.empty:
+        return f"<p>{html.escape(country_label(buyer))}: no feasible option.</p>"
+    stem = _stem(mineral, buyer, day)
+    map_file = run.root / "maps" / f"{stem}.html"
+    part = part.copy()
+    part.attrs = {**full.attrs, "blocked": _blocked_for(full, mineral, buyer)}
+    map_paths(part, run.lay, self_contained=run.self_contained).save(str(map_file))
+    chart = run.root / "charts" / f"{stem}_pareto.png"
+    pareto_chart(
+        part_all,
+        chart,
+        title=f"{MINERALS[mineral].name} → {country_label(buyer)}, {day} ({len(part_all)} options)",
+    )
+    run.written += [map_file, chart]
+    return _options_table(
+        part, buyer, f"maps/{map_file.name}", f"charts/{chart.name}", len(part_all)
+    )
+
+
+def _blocked_for(full: pd.DataFrame, mineral: str, buyer: str) -> list[dict[str, Any]]:
+    return [
+        b
+        for b in full.attrs.get("blocked") or []
+        if b.get("mineral") == mineral and b.get("query") == buyer
+    ]
+
+
+def _scenario_section(
+    run: _Run, full: pd.DataFrame, mineral: str, day: str, sc: Any
+) -> tuple[pd.DataFrame, str]:
+    from .maps import map_compare
+    from .scenarios import apply_scenario, compare
+
+    cfg = run.cfg
+    after = apply_scenario(run.G, run.lay, sc).sourcing_paths(
+        [mineral],
+        list(cfg.buyers),
+        k=None,
+        as_of=day,
+        include_development=cfg.include_development,
+    )
+    base = full[full["mineral"] == mineral]
+    diff = compare(base, after, name=sc.name)
+    # own prefix: a scenario named like a buyer never overwrites the buyer's map
+    stem = _stem("scenario", mineral, day, sc.name)
+    cmp_file = run.root / "maps" / f"{stem}.html"
+    shown = after[after["rank"] <= cfg.k]
+    run.facilities |= {f for chain in shown["chain"] for f in chain}
+    map_compare(
+        base[base["rank"] <= cfg.k],
+        shown,
+        name=sc.name,
+        layers=run.lay,
+        self_contained=run.self_contained,
+    ).save(str(cmp_file))
+    diff_file = run.root / "tables" / f"{stem}_diff.csv"
+    diff.to_csv(diff_file, index=False, lineterminator="\n", float_format="%.6f")
+    run.written += [cmp_file, diff_file]
+    lines = "".join(f"<li>{html.escape(v)}</li>" for v in diff.attrs["verdicts"].values())
+    map_href = _href(f"maps/{cmp_file.name}")
+    table_href = _href(f"tables/{diff_file.name}")
+    text = (
+        f"<p><b>Scenario {html.escape(sc.name)}</b> — "
+        f'{html.escape(sc.description)} (<a href="{map_href}">map</a>, '
+        f'<a href="{table_href}">table</a>)</p><ul>{lines}</ul>'
+    )
+    return diff, text
+
+
+def _world_runs(run: _Run, day: str, say: Callable[[str], None]) -> dict[str, dict[str, Any]]:
+    """Per mineral: the baseline world allocation (key ``""``) and one per world scenario, or
+    the reason it could not run."""
+    from .world import allocate_world
+
+    out: dict[str, dict[str, Any]] = {}
+    if not run.worlds:
+        return out
+    for mineral in run.cfg.minerals:
+        per: dict[str, Any] = {}
+        for sc in [None, *run.worlds]:
+            key = "" if sc is None else sc.name
+            say(f"world allocation {mineral} {key or 'baseline'}")
+            try:
+                per[key] = allocate_world(
+                    run.G,
+                    mineral,
+                    as_of=day,
+                    scenario=sc,
+                    include_development=_statuses(run.cfg.include_development),
+                    layers=run.lay,
+                )
+            except ValueError as exc:
+                per[key] = str(exc)
+        out[mineral] = per
+    return out
+
+
+def _statuses(value: bool | tuple[str, ...]) -> bool | list[str]:
+    return value if isinstance(value, bool) else list(value)
+
+
+def _world_sections(run: _Run, worlds: Mapping[str, Mapping[str, Any]], day: str) -> str:
+    from .maps import map_flows
+
+    if not worlds:
+        return ""
+    parts = [f"<h2>World allocation ({html.escape(day)})</h2>"]
+    for mineral, per in worlds.items():
+        parts.append(f"<h3>{html.escape(MINERALS[mineral].name)}</h3>")
+        for key, world in per.items():
+            label = key or "baseline"
+            if isinstance(world, str):
+                parts.append(f"<p>{html.escape(label)}: not run — {html.escape(world)}</p>")
+                continue
+            stem = _stem("world", mineral, day, label)
+            map_file = run.root / "maps" / f"{stem}.html"
+            map_flows(world, run.lay, self_contained=run.self_contained).save(str(map_file))
+            table = run.root / "tables" / f"{stem}_buyers.csv"
+            world.buyers.to_csv(table, index=False, lineterminator="\n", float_format="%.6f")
+            flows = run.root / "tables" / f"{stem}_flows.csv"
+            world.flows.to_csv(flows, index=False, lineterminator="\n", float_format="%.6f")
+            run.written += [map_file, table, flows]
+            run.facilities |= {f for chain in world.flows["chain"] for f in chain}
+            parts.append(_world_table(world, label, map_file.name, table.name, flows.name))
+    return "\n".join(parts)
+
+
+def _world_table(world: Any, label: str, map_name: str, table: str, flows: str) -> str:
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("buyer", "demand", "supplied", "short", "unit", "met", "top supplier")
+    )
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                country_label(r["buyer"]) if r["buyer"] != "ROW" else "rest of world",
+                f"{r['demand']:,.0f}",
+                f"{r['supplied']:,.0f}",
+                f"{r['unmet']:,.0f}",
+                r["unit"],
+                f"{r['share_met']:.0%}",
+                country_label(r["top_country"]) if isinstance(r["top_country"], str) else "",
+            )
+        )
+        + "</tr>"
+        for r in world.buyers.to_dict("records")
+    )
+    return (
+        f"<h4>{html.escape(label)} <small>({html.escape(world.message)}; "
+        f'<a href="{_href("maps/" + map_name)}">flows map</a>, '
+        f'<a href="{_href("tables/" + table)}">buyers</a>, '
+        f'<a href="{_href("tables/" + flows)}">flows</a>)</small></h4>'
+        f"<table><tr>{head}</tr>{rows}</table>"
+    )
+
+
+def _write_tables(run: _Run, all_tables: list[pd.DataFrame]) -> None:
+    from .layers import write_layer
+
+    table = pd.concat(all_tables, ignore_index=True)
+    csv = run.root / "tables" / "options.csv"
+    table.drop(columns="geometry").to_csv(
+        csv, index=False, lineterminator="\n", float_format="%.6f"
+    )
+    gpkg = write_layer(
+        gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326"),
+        run.root / "tables" / "options.gpkg",
+    )
+    run.written += [csv, gpkg]
 
 
 def _package_version() -> str:
@@ -334,10 +536,28 @@ def _conc_line(stage: str, c: Mapping[str, Any]) -> str:
     if c["top_country"] is None:
         return f"{stage}: no production figures"
     return (
-        f"{stage}: {html.escape(str(c['top_country']))} {c['top_share']:.0%} of world "
+        f"{stage}: {html.escape(country_label(c['top_country']))} {c['top_share']:.0%} of world "
         f"output; HHI {c['hhi']:.2f}; WGI-weighted HHI {c['hhi_wgi']:.2f} "
         f"({html.escape(str(c['basis']))})"
     )
+
+
+#: Column headings of the options tables, units and direction included.
+OPTION_HEADINGS = (
+    "#",
+    "stages (countries)",
+    "final plant",
+    "product",
+    "distance (km)",
+    "freight (USD/t)",
+    "transit (days)",
+    "CO2e (kg/t)",
+    "exposure (0–1, lower is better)",
+    "export controls (0–1)",
+    "score (lower is better)",
+    "Pareto",
+    "why",
+)
 
 
 def _options_table(
@@ -345,18 +565,20 @@ def _options_table(
 ) -> str:
     rows = []
     for r in part.to_dict("records"):
+        product = PRODUCTS[r["product"]].name if r["product"] in PRODUCTS else r["product"]
         rows.append(
             "<tr>"
             + "".join(
                 f"<td>{html.escape(str(v))}</td>"
                 for v in (
                     r["rank"],
-                    r["mine_country"],
-                    r["plant_country"],
+                    " → ".join(country_label(c) for c in r["chain_countries"]),
                     r["plant"],
+                    product,
                     f"{r['distance_km']:,.0f}",
                     f"{r['cost_usd_per_t']:,.1f}",
                     f"{r['days']:,.1f}",
+                    f"{r['co2e_kg_per_t']:,.0f}",
                     f"{r['exposure']:.3f}",
                     f"{r['export_controls']:.2f}",
                     f"{r['score']:.3f}",
@@ -366,53 +588,36 @@ def _options_table(
             )
             + "</tr>"
         )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "#",
-            "source",
-            "processing",
-            "plant",
-            "km",
-            "USD/t",
-            "days",
-            "exposure",
-            "controls",
-            "score",
-            "Pareto",
-            "why",
-        )
-    )
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in OPTION_HEADINGS)
     return (
-        f"<h4>→ {html.escape(buyer)} <small>(best {len(part)} of {n_all} options; "
+        f"<h4>→ {html.escape(country_label(buyer))} <small>(best {len(part)} of {n_all} options; "
         f'<a href="{_href(map_href)}">map</a>)</small></h4><table><tr>{head}</tr>'
         + "".join(rows)
         + f'</table><img src="{_href(chart_href)}" alt="Pareto chart" width="480">'
     )
 
 
-def _page(cfg: ReportConfig, sections: list[str]) -> str:
-    style = (
-        "body{font:14px/1.45 system-ui,sans-serif;margin:24px;max-width:1200px}"
-        "table{border-collapse:collapse;margin:6px 0}td,th{border-bottom:1px solid #ddd;"
-        "padding:2px 8px;text-align:left;vertical-align:top;font-size:12.5px}"
-        ".conc{color:#444}small{color:#555}"
-    )
+def _page(cfg: ReportConfig, summary: str, world: str, sections: list[str]) -> str:
     weights = Weights.from_dict(cfg.weights)
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(cfg.title)}</title><style>{style}</style></head><body>"
+    buyers = ", ".join(map(country_label, cfg.buyers))
+    body = (
         f"<h1>{html.escape(cfg.title)}</h1>"
-        f"<p>Buyers: {html.escape(', '.join(cfg.buyers))}. Minerals: "
-        f"{html.escape(', '.join(cfg.minerals))}. Dates: {html.escape(', '.join(cfg.as_of))}. "
+        + summary
+        + f"<h2>About this report</h2><p>Buyers: {html.escape(buyers)}. "
+        f"Minerals: {html.escape(', '.join(MINERALS[m].name for m in cfg.minerals))}. "
+        f"Dates: {html.escape(', '.join(cfg.as_of))}. "
         f"Weights: {html.escape(weights.describe())}. Lower scores are better; "
-        "see docs/scoring.md for every formula. "
+        'the <a href="methods.html">methods</a> give every formula and '
+        'the <a href="citations.html">citations</a> every source. '
         'Tables: <a href="tables/options.csv">CSV</a>, '
         '<a href="tables/options.gpkg">GeoPackage</a>; '
-        '<a href="manifest.json">manifest</a>.</p>'
+        '<a href="manifest.json">manifest</a> (checksums, config, scenarios).</p>'
+        + world
         + "\n".join(sections)
         + "<hr><p><small>Sources: bundled geosource layers (USGS MCS 2025, World Bank WGI, "
-        "MOFCOM announcements, EIA, UNCTAD, Natural Earth, searoute/MARNET); every row is "
-        f"cited in layers/README.md. geosource {html.escape(_package_version())}.</small></p>"
-        "</body></html>\n"
+        "MOFCOM announcements, EIA, UNCTAD, Natural Earth, searoute/MARNET); every row used "
+        'is cited in <a href="citations.html">citations</a>; methods in '
+        f'<a href="methods.html">methods</a>. geosource {html.escape(_package_version())}.'
+        "</small></p>"
     )
+    return page(cfg.title, body, back=False)

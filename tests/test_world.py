@@ -198,3 +198,25 @@ def test_unlisted_capacity_by_hand(layers):
     assert u.at["CHN", "output_t"] == 750
     assert u.at["CHN", "listed_t"] == pytest.approx(listed)
     assert u.at["CHN", "unlisted_t"] == pytest.approx(750 - listed)
+
+
+def test_binding_offtakes_are_honoured_first(ree):
+    """Lynas's firm JARE contract (5,000 t NdPr a year to Japan, to 2038) is in force on the
+    date: Japan's chains through Lynas Malaysia carry at least that much."""
+    o = ree.offtakes.set_index("id")
+    assert o.at["lynas-jare-ndpr-2026", "honoured_t"] == pytest.approx(5_000)
+    jpn = ree.flows[ree.flows["query"] == "JPN"]
+    through = jpn[jpn["chain"].map(lambda c: "ree-lynas-malaysia" in c)]["content_t"].sum()
+    assert through >= 5_000 - 1e-6
+    # a priority right is not a purchase commitment: not honoured as one
+    assert "lynas-japan-ndpr-priority-2023" not in o.index
+
+
+def test_offtakes_above_a_buyers_demand_bind_only_up_to_it(G):
+    w = gs.allocate_world(G, "lithium", as_of=DAY)
+    o = w.offtakes.set_index("buyer")
+    usa = o.loc["USA"]
+    demand = float(w.buyers.set_index("buyer").at["USA", "demand"])
+    assert usa["content_t"] > demand
+    assert usa["honoured_t"] == pytest.approx(demand)
+    assert "exceed it" in usa["note"]

@@ -71,6 +71,9 @@ log = logging.getLogger(__name__)
 UNMET_COST_USD = 10_000_000.0
 #: Kept for callers of the score-based allocation (flows.allocate): per unit of score.
 UNMET_COST = 10.0
+#: What falling short of a binding offtake costs per tonne: above any chain, below unmet
+#: demand, so offtakes are honoured where capacity and bans allow.
+OFFTAKE_COST_USD = 100_000.0
 #: What the rest of the world (no demand centre) pays above a named buyer for the same chain:
 #: named buyers are served first, so their shortfalls are optimistic.
 ROW_PREMIUM_USD = 1_000_000.0
@@ -114,6 +117,8 @@ class WorldAllocation:
     demand_source: list[str] = field(default_factory=list)
     unlisted: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Balancing capacity added per country and stage (:func:`unlisted_capacity`)."""
+    offtakes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Documented offtakes honoured first: contracted and honoured reference content."""
 
     def shortfalls(self) -> pd.Series:
         """Unmet demand per buyer (reference content), largest first."""
@@ -431,12 +436,104 @@ def _solve(
             b_ub_list.append(share * float(b_eq[target]))
     a_ub = coo_matrix((v2, (r2, c2)), shape=(n_fac + len(cap_rows), n)).tocsr()
     b_ub = np.array(b_ub_list, dtype=float)
+    # documented offtakes first: each buyer's chains through the supplier carry at least the
+    # contracted content, or a slack pays OFFTAKE_COST_USD a tonne (below unmet demand)
+    deals = _offtakes_in_force(lay, mid, day, set(fac_ids))
+    # deals of one buyer with one supplier share the same chains: one row for their sum
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for deal in deals:
+        grouped.setdefault((deal["facility"], deal["buyer_country"]), []).append(deal)
+    deals = [
+        {
+            "id": ";".join(d["id"] for d in group),
+            "facility": fid,
+            "buyer_country": buyer,
+            "product": group[0]["product"],
+            "tonnes": sum(d["tonnes"] for d in group),
+            "content_t": sum(d["content_t"] for d in group),
+        }
+        for (fid, buyer), group in sorted(grouped.items())
+    ]
+    off_rows: list[dict[str, Any]] = []
+    r3: list[int] = []
+    c3: list[int] = []
+    v3: list[float] = []
+    rhs3: list[float] = []
+    for deal in deals:
+        key = deal["buyer_country"]
+        if key not in b_pos:
+            off_rows.append({**deal, "honoured_t": 0.0, "note": "buyer has no demand row"})
+            continue
+        js = [
+            j
+            for j, (qb, chain) in enumerate(zip(q, chains["chain"], strict=True))
+            if (qb if qb in b_pos else _iso(qb)) == key and deal["facility"] in chain
+        ]
+        k = len(rhs3)
+        for j in js:
+            r3.append(k)
+            c3.append(j)
+            v3.append(-content[j])
+        r3.append(k)
+        c3.append(n + k)
+        v3.append(-1.0)
+        # a buyer cannot take more than it demands: the deal binds up to that
+        demand_k = float(b_eq[b_pos[key]])
+        rhs3.append(-min(deal["content_t"], demand_k))
+        off_rows.append(
+            {**deal, "row": k, "chains": len(js), "cap": demand_k, "demand_t": demand_k}
+        )
+    n_o = len(rhs3)
+    if n_o:
+        from scipy.sparse import hstack, vstack
+
+        a_ub = vstack(
+            [
+                hstack([a_ub, coo_matrix((a_ub.shape[0], n_o))]),
+                coo_matrix((v3, (r3, c3)), shape=(n_o, n + n_o)),
+            ]
+        ).tocsr()
+        a_eq = hstack([a_eq, coo_matrix((a_eq.shape[0], n_o))]).tocsr()
+        b_ub = np.concatenate([b_ub, np.array(rhs3, dtype=float)])
+        cost = np.concatenate([cost, np.full(n_o, OFFTAKE_COST_USD)])
     res = linprog(
         cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs"
     )
     if res.status != 0:
         raise RuntimeError(f"the allocation LP did not solve: {res.message}")
-    x = res.x
+    slack = res.x[n:]
+    x = res.x[:n]
+    a_ub = a_ub[: n_fac + len(cap_rows), :n]
+    b_ub = b_ub[: n_fac + len(cap_rows)]
+    offtakes = pd.DataFrame(
+        [
+            {
+                "id": d["id"],
+                "facility": d["facility"],
+                "buyer": d["buyer_country"],
+                "product": d["product"],
+                "contracted_t": d["tonnes"],
+                "content_t": d["content_t"],
+                "honoured_t": (
+                    min(d["content_t"], d["demand_t"]) - float(slack[d["row"]])
+                    if "row" in d
+                    else d["honoured_t"]
+                ),
+                "note": _offtake_note(d, slack),
+            }
+            for d in off_rows
+        ],
+        columns=[
+            "id",
+            "facility",
+            "buyer",
+            "product",
+            "contracted_t",
+            "content_t",
+            "honoured_t",
+            "note",
+        ],
+    )
     load = a_ub @ x
     tight = [
         f"max_country_share:{name}"
@@ -458,7 +555,74 @@ def _solve(
         scenario,
     )
     out.binding = [*out.binding, *tight]
+    out.offtakes = offtakes
     return out
+
+
+def _offtake_note(deal: dict[str, Any], slack: np.ndarray) -> str:
+    if "row" not in deal:
+        return str(deal.get("note", ""))
+    if not deal["chains"]:
+        return "no feasible chain of the buyer passes the supplier"
+    short = float(slack[deal["row"]])
+    over = deal["content_t"] - deal["demand_t"]
+    if short <= 1e-6:
+        return (
+            "honoured"
+            if over <= 1e-6
+            else f"honoured up to the buyer's demand ({deal['demand_t']:,.1f} t): the contracts "
+            f"exceed it by {over:,.1f} t"
+        )
+    return f"short by {short:,.1f} t: capacity or bans limit it"
+
+
+def _offtakes_in_force(
+    lay: Layers, mid: str, day: dt.date, facilities: set[str]
+) -> list[dict[str, Any]]:
+    """Binding offtakes of the mineral in force in ``day``'s year whose supplier is a facility
+    of the allocation, with the contracted tonnes in reference content. Conditional, disputed
+    and non-binding deals (MoUs, priority rights) are not honoured."""
+    table = getattr(lay, "offtakes", None)
+    if table is None or table.empty:
+        return []
+    out = []
+    for rec in table[table["mineral"] == mid].sort_values("id").to_dict("records"):
+        fid = rec.get("supplier_facility")
+        status = str(rec.get("status") or "").lower()
+        if not isinstance(fid, str) or fid not in facilities:
+            continue
+        if not status.startswith("binding") or any(
+            w in status for w in ("conditional", "subject to", "dispute")
+        ):
+            continue
+        start, end = _year(rec.get("start")), _year(rec.get("end"))
+        if (start is not None and start > day.year) or (end is not None and end < day.year):
+            continue
+        product = str(rec["product"])
+        if product not in PRODUCTS or not isinstance(rec.get("buyer_country"), str):
+            continue
+        tonnes = float(rec["tonnes_per_year"])
+        out.append(
+            {
+                "id": rec["id"],
+                "facility": fid,
+                "buyer_country": rec["buyer_country"],
+                "product": product,
+                "tonnes": tonnes,
+                "content_t": tonnes * PRODUCTS[product].content,
+            }
+        )
+    return out
+
+
+def _year(value: Any) -> int | None:
+    text = str(value or "").strip()
+    if not text or text.lower() == "nan":
+        return None
+    try:
+        return int(float(text[:4]))
+    except ValueError:
+        return None
 
 
 def _result(

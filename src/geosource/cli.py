@@ -115,6 +115,8 @@ _TABLE = [
     "distance_km",
     "cost_usd_per_t",
     "days",
+    "capacity_t",
+    "demand_share",
     "exposure",
     "export_controls",
     "score",
@@ -128,6 +130,8 @@ def _options_table(frame: Any, lead: tuple[str, ...] = ()) -> str:
     table["distance_km"] = table["distance_km"].round(0).astype(int)
     table["cost_usd_per_t"] = table["cost_usd_per_t"].round(1)
     table["days"] = table["days"].round(1)
+    table["capacity_t"] = table["capacity_t"].round(0)
+    table["demand_share"] = table["demand_share"].map(lambda x: f"{x:.1%}" if x == x else "")
     return str(table.round(3).to_string(index=False))
 
 

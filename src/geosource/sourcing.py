@@ -17,6 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -26,6 +27,7 @@ from .chains import (
     Distinct,
     Links,
     as_date,
+    bloc_members,
     build_chains,
     buyer_queries,
     layers_of,
@@ -35,7 +37,7 @@ from .countries import normalize_country
 from .exposure import COMPONENTS, ExposureParams
 from .freshness import freshness_warnings
 from .layers import Layers
-from .minerals import normalize_mineral, normalize_product
+from .minerals import PRODUCTS, normalize_mineral, normalize_product
 from .network import node_id
 from .objectives import OBJECTIVE_COLUMNS, OBJECTIVE_UNITS
 from .routing import check_passages
@@ -97,6 +99,7 @@ OPTION_COLUMNS: tuple[str, ...] = (
     "disrupted",
     "blocked",
     "capacity_t",
+    "demand_share",
     *TRANSPORT_OUTPUT,
     "exposure",
     *COMPONENTS,
@@ -264,6 +267,12 @@ def sourcing_paths(
         chain_counts[mid] = {str(q): int(n) for q, n in sizes.items()}
         parts.append(_finish(picked, context, mid, day))
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    share, whose = _demand_share(lay, out)
+    out["demand_share"] = share
+    out["reasons"] = [
+        f"{text}; small: its capacity covers {x:.1%} of {who}'s demand" if x < SMALL_SHARE else text
+        for text, x, who in zip(out["reasons"], share, whose, strict=True)
+    ]
     out = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
     out.attrs = {
         "minerals": [normalize_mineral(m) for m in minerals],
@@ -402,6 +411,7 @@ def _finish(ranked: pd.DataFrame, ctx: ChainContext, mineral: str, day: dt.date)
     out["disrupted"] = ranked["disrupted"].to_numpy()
     out["blocked"] = ranked["blocked"].to_numpy()
     out["capacity_t"] = ranked["capacity_t"].to_numpy(dtype=float)
+    out["demand_share"] = np.nan  # filled by sourcing_paths, which has the demand layer
     for c in TRANSPORT_OUTPUT:
         out[c] = ranked[c].to_numpy()
     out["exposure"] = ranked["exposure"].to_numpy()
@@ -423,6 +433,52 @@ def _finish(ranked: pd.DataFrame, ctx: ChainContext, mineral: str, day: dt.date)
     out["chains"] = ranked["chains"].to_numpy()
     result: pd.DataFrame = gpd.GeoDataFrame(out, geometry=geoms, crs="EPSG:4326")
     return result
+
+
+#: Options whose capacity covers less than this share of the buyer's demand are flagged small.
+SMALL_SHARE = 0.05
+
+
+def _demand_share(lay: Layers, ranked: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Each option's capacity as a share of its buyer's annual demand (the demand layer's latest
+    row for the mineral; the bloc's row for ``EU`` and for a member without a row of its own);
+    nan where either is unknown."""
+    demand = lay.demand
+    out = np.full(len(ranked), np.nan)
+    cache: dict[tuple[str, str], float] = {}
+    labels: dict[tuple[str, str], str] = {}
+    whose: list[str] = []
+    eu = set(bloc_members(lay, "EU"))
+    for i, (query, mineral, product, cap) in enumerate(
+        zip(
+            ranked["query"], ranked["mineral"], ranked["product"], ranked["capacity_t"], strict=True
+        )
+    ):
+        key = (str(query), str(mineral))
+        if key not in cache:
+            buyer = "EU" if str(query).upper() == "EU" else _country_or(query)
+            rows = demand[(demand["buyer"] == buyer) & (demand["mineral"] == mineral)]
+            if rows.empty and buyer in eu:
+                # a member without its own row: measured against the bloc's demand
+                rows = demand[(demand["buyer"] == "EU") & (demand["mineral"] == mineral)]
+                labels[key] = "the EU"
+            if rows.empty:
+                cache[key] = np.nan
+            else:
+                latest = rows[rows["year"] == rows["year"].max()]
+                cache[key] = float(latest["demand_t"].sum())
+        total = cache[key]
+        if total and total == total and cap == cap:
+            out[i] = float(cap) * PRODUCTS[str(product)].content / total
+        whose.append(labels.get(key, str(query)))
+    return out, whose
+
+
+def _country_or(query: Any) -> str:
+    try:
+        return normalize_country(str(query))
+    except ValueError:
+        return str(query)
 
 
 def _reasons(r: dict[str, Any]) -> str:

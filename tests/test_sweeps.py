@@ -42,7 +42,18 @@ def test_sweep_with_demand(G):
         G, None, [None, "no-feoc"], ["rare_earths"], ["IND"], as_of="2025-06-30", demand_t=5_000
     )
     assert {"unmet_t", "top_country_share"} <= set(s.columns)
-    assert (s["unmet_t"] >= 0).all()
+    # each row equals the competing allocation run by hand
+    for rec in s.to_dict("records"):
+        a = gs.allocate(
+            G,
+            mineral="rare_earths",
+            to="IND",
+            demand_t=5_000,
+            scenario=None if rec["scenario"] == "baseline" else rec["scenario"],
+            as_of="2025-06-30",
+            competing=True,
+        )
+        assert rec["unmet_t"] == pytest.approx(a.unmet_t, abs=1e-6)
 
 
 def test_same_seed_same_result_and_draw_frequencies(G):
@@ -117,17 +128,31 @@ def test_draws_sharing_closures_reuse_one_routing_result(G):
 
 
 def test_expected_unmet_demand(G):
+    """By hand: a Chinese rare-earth export ban in half the draws. The EU is short only under
+    the ban, so its expected unmet demand is (share of draws with the ban) x (its unmet under
+    the ban), both from a plain world allocation; Japan, served by Lynas under the ban and by
+    China otherwise, is never short."""
+    ban = gs.get_scenario("china-ree-export-ban").add_measures[0]
     r = gs.monte_carlo(
         G,
         mineral="rare_earths",
-        to="IND",
-        n=300,
+        to="JPN",
+        n=400,
         seed=5,
-        as_of="2025-06-30",
-        outages={"ree-mount-weld": 0.5},
-        demand_t=8_000,
+        as_of="2026-12-03",
+        measures={ban: 0.5},
+        demand_t=18_835,
     )
-    assert r.summary["expected_unmet_t"] >= 0
+    with_ban = r.events.set_index("kind")["frequency"].iloc[0]
+    assert 0.4 < with_ban < 0.6
+    under = gs.allocate_world(G, "rare_earths", as_of="2026-12-03", scenario="china-ree-export-ban")
+    base = gs.allocate_world(G, "rare_earths", as_of="2026-12-03")
+    eu_ban = float(under.buyers.set_index("buyer").at["EU", "unmet"])
+    eu_base = float(base.buyers.set_index("buyer").at["EU", "unmet"])
+    assert eu_ban > 1_000 and eu_base == pytest.approx(0.0, abs=1e-6)
+    by = r.summary["expected_unmet_by_buyer"]
+    assert by["EU"] == pytest.approx(with_ban * eu_ban + (1 - with_ban) * eu_base, rel=1e-6)
+    assert r.summary["expected_unmet_t"] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_bad_requests(G):

@@ -131,7 +131,14 @@ def _sweep_one(
                 )
             if demand_t is not None:
                 a = allocate(
-                    G, lay, mineral=mid, to=buyer, demand_t=demand_t, scenario=sc, as_of=as_of
+                    G,
+                    lay,
+                    mineral=mid,
+                    to=buyer,
+                    demand_t=demand_t,
+                    scenario=sc,
+                    as_of=as_of,
+                    competing=True,
                 )
                 row.update(
                     {
@@ -292,8 +299,13 @@ def _evaluate_combo(
             scenario=sc,
             as_of=as_of,
             include_development=include_development,
+            competing=True,
         )
         out["unmet_t"] = a.unmet_t
+        world = a.extra["world"].buyers
+        out["unmet_by_buyer"] = dict(
+            zip(world["buyer"].astype(str), world["unmet"].astype(float), strict=True)
+        )
     return out
 
 
@@ -331,8 +343,10 @@ def monte_carlo(
     outages
         Facility id -> probability it is offline in a draw.
     demand_t
-        Also allocate this demand in every distinct combination and report expected unmet
-        demand.
+        Also allocate this demand in every distinct combination, with every other buyer of the
+        demand layer competing for the same capacity (:func:`geosource.allocate_world`), and
+        report the expected unmet demand of the buyer (``expected_unmet_t``) and of every
+        buyer (``expected_unmet_by_buyer``).
     score_threshold
         A buyer is "without a good option" in a draw when no option scores below this (default:
         the undisrupted best score × 1.25).
@@ -437,6 +451,17 @@ def monte_carlo(
         unmet = np.array([by_combo[i]["unmet_t"] for i in range(len(combos))])
         summary["demand_t"] = demand_t
         summary["expected_unmet_t"] = float((unmet * weights).sum() / n)
+        names = sorted({b for i in range(len(combos)) for b in by_combo[i]["unmet_by_buyer"]})
+        summary["expected_unmet_by_buyer"] = {
+            b: float(
+                sum(
+                    by_combo[i]["unmet_by_buyer"].get(b, 0.0) * weights[i]
+                    for i in range(len(combos))
+                )
+                / n
+            )
+            for b in names
+        }
     event_frame = pd.DataFrame(
         {
             "kind": [k for k, _, _ in events],

@@ -119,6 +119,9 @@ class WorldAllocation:
     """Balancing capacity added per country and stage (:func:`unlisted_capacity`)."""
     offtakes: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Documented offtakes honoured first: contracted and honoured reference content."""
+    problem: dict[str, Any] = field(default_factory=dict, repr=False)
+    """What the programme was built from (chains, demand rows, capacities) and its optimum, for
+    checks and benchmarks."""
 
     def shortfalls(self) -> pd.Series:
         """Unmet demand per buyer (reference content), largest first."""
@@ -556,6 +559,13 @@ def _solve(
     )
     out.binding = [*out.binding, *tight]
     out.offtakes = offtakes
+    out.problem = {
+        "chains": chains,
+        "row_chains": row_chains,
+        "demand": rows,
+        "capacities": caps,
+        "objective_usd": float(res.fun),
+    }
     return out
 
 

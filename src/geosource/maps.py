@@ -614,10 +614,20 @@ def _transport_rows(rec: Mapping[str, Any]) -> str:
     if cost is None or not np.isfinite(float(cost)):
         return ""
     days, co2e = rec["days"], rec["co2e_kg_per_t"]
-    return (
+    rows = (
         f"<tr><th>freight</th><td>{float(cost):,.1f} USD/t</td><td>"
         f"{float(days):,.1f} days · {float(co2e):,.0f} kg CO2e/t (transport only)</td></tr>"
     )
+    cap, share = rec.get("capacity_t"), rec.get("demand_share")
+    if cap is not None and np.isfinite(float(cap)):
+        covers = (
+            f"covers {float(share):.1%} of the buyer's demand"
+            + (" (small)" if float(share) < 0.05 else "")
+            if share is not None and np.isfinite(float(share))
+            else "buyer's demand not in the demand layer"
+        )
+        rows += f"<tr><th>capacity</th><td>{float(cap):,.0f} t/yr</td><td>{_safe(covers)}</td></tr>"
+    return rows
 
 
 def _site_names(layers: Layers | None) -> dict[str, tuple[str, str, str]]:

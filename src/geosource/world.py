@@ -30,6 +30,7 @@ import datetime as dt
 import logging
 import math
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -935,8 +936,9 @@ def with_unlisted(G: nx.MultiDiGraph, mineral: str, *, year: int | None = None) 
     mid = normalize_mineral(mineral)
     yr = year if year is not None else dt.date.today().year
     key = (mid, yr)
-    cache = _UNLISTED_CACHE.setdefault(G, {})
+    cache = _UNLISTED_CACHE.setdefault(G, OrderedDict())
     if key in cache:
+        cache.move_to_end(key)
         return cache[key]
     lay = layers_of(G)
     table = unlisted_capacity(lay, mid, year=yr)
@@ -1027,12 +1029,16 @@ def with_unlisted(G: nx.MultiDiGraph, mineral: str, *, year: int | None = None) 
                 G2.add_edge(u, a, **d)
     G2.graph["unlisted"] = table
     cache[key] = G2
+    while len(cache) > _UNLISTED_KEEP:  # each copy compiles its own routing engine
+        cache.popitem(last=False)
     return G2
 
 
-_UNLISTED_CACHE: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[tuple[str, int], Any]] = (
+_UNLISTED_CACHE: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[str, int], Any]] = (
     weakref.WeakKeyDictionary()
 )
+#: Graphs with balancing capacity kept per base graph (most recently used first out last).
+_UNLISTED_KEEP = 3
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1508,7 +1508,7 @@ def pareto_chart(
     ax.plot(front[x], front["exposure"], "-o", color="#d73027", ms=5, label="Pareto front")
     for rec in front.to_dict("records"):
         ax.annotate(
-            f"{rec['mine_country']}→{rec['plant_country']}",
+            f"{_country_label(rec['mine_country'])} → {_country_label(rec['plant_country'])}",
             (rec[x], rec["exposure"]),
             fontsize=7,
             xytext=(3, 3),
@@ -1545,3 +1545,15 @@ def _pareto_axis(paths: pd.DataFrame) -> tuple[str, str]:
         return "transport", f"transport term ({spec}; 0–1)"
     name = objectives[0][0]
     return OBJECTIVE_COLUMNS[name], f"{name} ({OBJECTIVE_UNITS[name]})"
+
+
+def _country_label(code: Any) -> str:
+    """A country's name for a chart label; the code when it has none."""
+    from .countries import country_name
+
+    if not isinstance(code, str):
+        return "recycled"
+    try:
+        return country_name(code)
+    except (KeyError, ValueError):
+        return code

@@ -395,7 +395,10 @@ def _scenario_section(
     diff_file = run.root / "tables" / f"{stem}_diff.csv"
     diff.to_csv(diff_file, index=False, lineterminator="\n", float_format="%.6f")
     run.written += [cmp_file, diff_file]
-    lines = "".join(f"<li>{html.escape(v)}</li>" for v in diff.attrs["verdicts"].values())
+    lines = "".join(
+        f"<li>{html.escape(_verdict_for_people(k, v))}</li>"
+        for k, v in diff.attrs["verdicts"].items()
+    )
     map_href = _href(f"maps/{cmp_file.name}")
     table_href = _href(f"tables/{diff_file.name}")
     text = (
@@ -621,3 +624,21 @@ def _page(cfg: ReportConfig, summary: str, world: str, sections: list[str]) -> s
         "</small></p>"
     )
     return page(cfg.title, body, back=False)
+
+
+def _verdict_for_people(key: str, verdict: str) -> str:
+    """A verdict line with the buyer's name instead of its code ("rare_earths → IND: ..." reads
+    "Rare earths → India: ...")."""
+    from .countries import country_name
+    from .minerals import MINERALS
+
+    _head, sep, rest = verdict.partition(": ")
+    mineral, arrow, buyer = key.partition(" → ")
+    if not sep or not arrow:
+        return verdict
+    try:
+        who = country_name(buyer)
+    except (KeyError, ValueError):
+        who = buyer
+    name = MINERALS[mineral].name if mineral in MINERALS else mineral
+    return f"{name} → {who}: {rest}"

@@ -207,9 +207,8 @@ def allocate_world(
     from .scenarios import apply_scenario
 
     mid = normalize_mineral(mineral)
-    if layers is not None:
-        G = G.copy()
-        G.graph["layers"] = layers
+    if layers is not None and layers is not G.graph.get("layers"):
+        G = _graph_with_layers(G, layers)
     lay = layers_of(G)
     finals = _world_products(lay, mid, product)
     table = pd.DataFrame(columns=list(UNLISTED_COLUMNS))
@@ -264,6 +263,23 @@ def allocate_world(
         lambda c: any(str(f).startswith("unlisted-") for f in c)
     )
     return result
+
+
+def _graph_with_layers(G: nx.MultiDiGraph, layers: Layers) -> nx.MultiDiGraph:
+    """``G`` carrying other layers (same nodes and edges), cached per layers object so that
+    repeated calls share one copy and its compiled routing engine."""
+    cache = _LAYERS_CACHE.setdefault(G, OrderedDict())
+    key = id(layers)
+    hit = cache.get(key)
+    if hit is not None and hit[0] is layers:
+        cache.move_to_end(key)
+        return hit[1]
+    G2 = G.copy()
+    G2.graph["layers"] = layers
+    cache[key] = (layers, G2)
+    while len(cache) > _UNLISTED_KEEP:
+        cache.popitem(last=False)
+    return G2
 
 
 def _world_products(lay: Layers, mid: str, product: str | None) -> tuple[str, ...]:
@@ -1037,6 +1053,9 @@ def with_unlisted(G: nx.MultiDiGraph, mineral: str, *, year: int | None = None) 
 _UNLISTED_CACHE: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[str, int], Any]] = (
     weakref.WeakKeyDictionary()
 )
+_LAYERS_CACHE: weakref.WeakKeyDictionary[
+    nx.MultiDiGraph, OrderedDict[int, tuple[Layers, nx.MultiDiGraph]]
+] = weakref.WeakKeyDictionary()
 #: Graphs with balancing capacity kept per base graph (most recently used first out last).
 _UNLISTED_KEEP = 3
 

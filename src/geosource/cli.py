@@ -323,7 +323,9 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the result files.")] = Path(
         "out"
     ),
-    as_of: Annotated[str, typer.Option(help="Date for export controls.")] = "2025-06-30",
+    as_of: Annotated[
+        str | None, typer.Option(help="Date for export controls (default: today).")
+    ] = None,
 ) -> None:
     """Run the main job on the bundled data: layers, route graph, ranked sourcing options.
 
@@ -337,6 +339,10 @@ def demo(
 
     from .layers import load_layers
 
+    if as_of is None:
+        import datetime as dt
+
+        as_of = dt.date.today().isoformat()
     validate_config({"mineral": ["lithium"], "to": ["IND"], "as_of": as_of}, "sourcing")
     check_output_folder(out, "demo", replace=False)
     t0 = time.perf_counter()

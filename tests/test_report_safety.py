@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import geosource as gs
@@ -26,6 +26,7 @@ NAMES = (
 )
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_slug_is_safe_short_and_stable(text):
     s = slug(text)
@@ -34,6 +35,7 @@ def test_slug_is_safe_short_and_stable(text):
     assert slug(text) == s
 
 
+@settings(deadline=None)
 @given(st.text(max_size=80), st.text(max_size=80))
 def test_different_texts_different_slugs(a, b):
     if a != b:

@@ -1517,7 +1517,7 @@ def pareto_chart(
     ax.set_xlabel(label)
     ax.set_ylabel("exposure (0–1)")
     ax.set_title(title or f"{label.split(' (')[0].capitalize()} vs exposure", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     ax.grid(alpha=0.3)
     return _save_png(fig, Path(path), dpi)
 

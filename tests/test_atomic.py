@@ -430,7 +430,16 @@ def _kill_points(seed: int, duration: float, n: int) -> list[float]:
 def test_killed_report_leaves_old_or_new_never_a_mix(tmp_path, G, layers):
     out = tmp_path / "report"
     old_cfg = {"buyers": ["JPN"], "minerals": ["germanium"], "as_of": ["2025-06-30"], "k": 1}
-    args = ["report", str(ROOT / "examples" / "report.toml"), "-o", str(out)]
+    # a new report with maps, charts, a scenario and a world allocation (the example report's
+    # parts, fewer minerals, so that each killed run is seconds, not a minute)
+    new_cfg = tmp_path / "new.toml"
+    new_cfg.write_text(
+        'title = "Kill test"\nbuyers = ["IND", "USA"]\nminerals = ["rare_earths", "gallium"]\n'
+        'as_of = ["2026-12-03"]\nscenarios = ["red-sea-closure"]\n'
+        'world = ["china-ree-export-ban"]\nk = 3\n',
+        encoding="utf-8",
+    )
+    args = ["report", str(new_cfg), "-o", str(out)]
 
     duration = _timed(args)  # a complete new run: the state every finished run leaves
     new = _state(out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import html
 import importlib.resources
 import itertools
@@ -959,15 +960,29 @@ def _blocked_panel(blocked: list[Mapping[str, Any]], limit: int = 25) -> str:
     )
 
 
+_OUTLINES: dict[str, Any] = {}
+
+
+def _merged_outlines(boundaries: gpd.GeoDataFrame) -> Any:
+    """The simplified, united country outlines as GeoJSON, computed once per boundaries content
+    (a report draws them on every map)."""
+    key = hashlib.sha256(b"".join(shapely.to_wkb(boundaries.geometry.values))).hexdigest()
+    if key not in _OUTLINES:
+        geoms = shapely.set_precision(
+            shapely.simplify(boundaries.geometry.values, 0.08, preserve_topology=True), 1e-2
+        )
+        _OUTLINES.clear()  # one set of boundaries at a time
+        _OUTLINES[key] = shapely.geometry.mapping(
+            shapely.union_all(geoms[~shapely.is_empty(geoms)])
+        )
+    return _OUTLINES[key]
+
+
 def _outlines(m: Any, layers: Layers) -> None:
     """Faint country outlines, so the map reads even where tiles do not load."""
     import folium
 
-    bounds = layers.boundaries.copy()
-    geoms = shapely.set_precision(
-        shapely.simplify(bounds.geometry.values, 0.08, preserve_topology=True), 1e-2
-    )
-    merged = shapely.geometry.mapping(shapely.union_all(geoms[~shapely.is_empty(geoms)]))
+    merged = _merged_outlines(layers.boundaries)
     group = folium.FeatureGroup(name="Country outlines", show=True)
     folium.GeoJson(
         merged,

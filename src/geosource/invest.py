@@ -603,15 +603,16 @@ def _processing(
         through = chains[chains["chain"].map(lambda c, f=fid: f in c)] if len(chains) else chains
         cap = _content_capacity(a, fid)
         u = float(util.get(fid, 0.0))
-        if u >= _FULL:
-            binds, note = "own capacity", "runs at capacity"
-        elif through.empty:
+        if through.empty:
             binds = "processing"
             note = (
-                f"uses {u:.0%} of its capacity; no chain carries its {rec['outputs']} to "
+                f"uses {u:.0%} of its capacity (for other buyers); no chain carries its "
+                f"{rec['outputs']} to "
                 f"{buyers} under {scenario}: no plant that takes it, is open to these buyers "
                 "and has a known capacity is reachable" + _where_it_went(first, fid, scenario)
             )
+        elif u >= _FULL:
+            binds, note = "own capacity", "runs at capacity"
         else:
             downstream = [sorted(set(c) - set(cand.ids)) for c in through["chain"]]
             downstream = [d for d in downstream if d]

@@ -278,3 +278,19 @@ def test_cli_invest_prints_the_ranking_and_refuses_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "nowhere" in err
+
+
+def test_dask_gives_the_serial_result(synthetic, synthetic_value):
+    dask = gs.project_value(
+        synthetic,
+        ["syn-mw-mine", "syn-au-mine"],
+        buyers=["USA"],
+        mineral="rare_earths",
+        scenarios=[None, BAN],
+        as_of=DAY,
+        executor="dask",
+    )
+    pd.testing.assert_frame_equal(synthetic_value.ranking, dask.ranking)
+    pd.testing.assert_frame_equal(synthetic_value.deltas, dask.deltas)
+    pd.testing.assert_frame_equal(synthetic_value.processing, dask.processing)
+    pd.testing.assert_frame_equal(synthetic_value.displaced, dask.displaced)

@@ -11,13 +11,14 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_five_notebooks():
+def test_there_are_six_notebooks():
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb",
         "02_scenarios.ipynb",
         "03_your_own_data.ipynb",
         "04_supply_chains.ipynb",
         "05_china_ree_ban.ipynb",
+        "06_coinvest.ipynb",
     ]
 
 

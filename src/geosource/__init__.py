@@ -19,6 +19,9 @@ from .exposure import supply_concentration as supply_concentration
 from .flows import Allocation as Allocation
 from .flows import allocate as allocate
 from .freshness import freshness_warnings as freshness_warnings
+from .invest import ProjectValue as ProjectValue
+from .invest import ValueWeights as ValueWeights
+from .invest import project_value as project_value
 from .layers import LAYER_KINDS as LAYER_KINDS
 from .layers import Layers as Layers
 from .layers import layer_summary as layer_summary
@@ -89,11 +92,13 @@ __all__ = [
     "ExposureParams",
     "Layers",
     "NetworkOptions",
+    "ProjectValue",
     "ReportConfig",
     "Route",
     "RouteMatrix",
     "Scenario",
     "TransportParams",
+    "ValueWeights",
     "Weights",
     "WorldAllocation",
     "__version__",
@@ -134,6 +139,7 @@ __all__ = [
     "pareto_chart",
     "pareto_front",
     "product_graph",
+    "project_value",
     "read_layer",
     "red_sea_2024",
     "route_matrix",

@@ -957,6 +957,71 @@ def _allocate_world(
         typer.echo(f"wrote {output}")
 
 
+@app.command("invest", cls=_Command)
+def invest_cmd(
+    mineral: Annotated[str, typer.Option("--mineral", "-m", help="The mineral.")],
+    candidates: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated facility ids, id+id pairs, or a group (africa, south_america)."
+        ),
+    ],
+    buyers: Annotated[str, typer.Option(help="Comma-separated buyers.")] = "IND,USA",
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(help="Scenario beside the baseline (repeat for more; default: the ban)."),
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date for export controls.")] = None,
+    executor: Annotated[str, typer.Option(help="serial or dask.")] = "serial",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Ranking table (.csv).")
+    ] = None,
+) -> None:
+    """Rank candidate mines and plants by what bringing each online does for the buyers'
+    unmet demand, concentration, FEOC share and freight, under the baseline and scenarios.
+
+    Example: geosource invest --mineral rare_earths --buyers IND,USA --candidates africa
+    """
+    import geosource as gs
+
+    q = _Query.check({"mineral": [mineral], "to": ["USA"], "as_of": as_of})
+    if executor not in EXECUTORS:
+        raise ValueError(f"--executor must be {' or '.join(EXECUTORS)}, got {executor!r}")
+    if output is not None:
+        check_output_file(output, (".csv",))
+    names = [c.strip() for c in candidates.split(",") if c.strip()]
+    who = [b.strip() for b in buyers.split(",") if b.strip()]
+    if not names:
+        raise ValueError("--candidates: give facility ids, id+id pairs or a group (africa)")
+    scs = [_scenario(s) for s in (scenario or ["china-ree-export-ban"])]
+    layers = gs.load_layers()
+    for sc in scs:
+        sc.check(layers)
+    G = gs.graph_from_layers(layers)
+    v = gs.project_value(
+        G,
+        names,
+        who,
+        mineral=q.minerals[0],
+        scenarios=[None, *scs],
+        as_of=q.options["as_of"],
+        executor=executor,
+    )
+    _pandas_display()
+    typer.echo(
+        f"{v.mineral} ({'/'.join(v.products)}) for {'+'.join(v.buyers)}, "
+        f"scenarios: {', '.join(v.scenarios)}; {v.weights}"
+    )
+    shown = v.ranking.drop(columns="reason")
+    typer.echo(shown.round(4).to_string(index=False))
+    for rec in v.ranking.to_dict("records"):
+        typer.echo(f"  {rec['rank']}. {rec['candidate']}: {rec['reason']}")
+    if output is not None:
+        with atomic_path(output) as tmp:
+            v.ranking.to_csv(tmp, index=False, lineterminator="\n")
+        typer.echo(f"wrote {output}")
+
+
 @app.command("sweep", cls=_Command)
 def sweep_cmd(
     config: Annotated[Path, typer.Argument(help="Monte Carlo config (.toml, .yaml or .json).")],

@@ -27,7 +27,7 @@ from .errors import GeosourceError
 from .layers import Layers
 from .minerals import normalize_product
 
-__all__ = ["MonteCarloResult", "check_scheduler_reachable", "monte_carlo", "sweep"]
+__all__ = ["MonteCarloResult", "check_scheduler_reachable", "map_tasks", "monte_carlo", "sweep"]
 
 _PAIR = ["source_country", "plant_country"]
 
@@ -602,6 +602,22 @@ def _map(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def map_tasks(
+    fn: Callable[..., Any],
+    tasks: Sequence[Any],
+    G: nx.MultiDiGraph,
+    lay: Layers,
+    args: tuple[Any, ...],
+    executor: str = "serial",
+    scheduler: str | None = None,
+) -> list[Any]:
+    """``[fn(G, lay, task, args) for task in tasks]``, in order, serially or on Dask the way
+    :func:`monte_carlo` runs (the graph and layers sent to each worker once); ``fn`` must be a
+    module-level function so that workers can import it."""
+    _check_executor(executor, scheduler)
+    return _map(fn, tasks, G, lay, args, executor, scheduler, None)
 
 
 def _client(scheduler: str | None) -> tuple[Any, Any]:

@@ -815,7 +815,11 @@ def _ranking(
         out.append(row)
     table = pd.DataFrame(out)
     table["value"] = table["value"].round(12)
-    table = table.sort_values(["value", "candidate"], ascending=[False, True], kind="mergesort")
+    # a candidate that could not be valued (no capacity) is unknown, not worth zero: last
+    table["_unvalued"] = table["reason"].str.startswith("not valued")
+    table = table.sort_values(
+        ["_unvalued", "value", "candidate"], ascending=[True, False, True], kind="mergesort"
+    ).drop(columns="_unvalued")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table.reset_index(drop=True)
 

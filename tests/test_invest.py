@@ -294,3 +294,15 @@ def test_dask_gives_the_serial_result(synthetic, synthetic_value):
     pd.testing.assert_frame_equal(synthetic_value.deltas, dask.deltas)
     pd.testing.assert_frame_equal(synthetic_value.processing, dask.processing)
     pd.testing.assert_frame_equal(synthetic_value.displaced, dask.displaced)
+
+
+def test_candidate_map_colours_by_value_and_escapes_text(G, layers):
+    v = gs.project_value(
+        G, ["ree-ngualla", "ree-kangankunde"], mineral="rare_earths", as_of="2026-12-03"
+    )
+    v.ranking.loc[0, "reason"] = '<img src=x onerror=alert(1)> "quoted"'
+    html = gs.map_candidates(v, layers).get_root().render()
+    assert html.count("gs-candidate") >= 2
+    assert "<img src=x" not in html and "alert(1)" in html  # kept as text, escaped
+    # the unvalued candidate is grey; the valued one takes a colour of the scale
+    assert "#9e9e9e" in html

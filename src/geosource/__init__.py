@@ -31,6 +31,7 @@ from .layers import load_ports as load_ports
 from .layers import read_layer as read_layer
 from .layers import validate_layer as validate_layer
 from .layers import write_layer as write_layer
+from .maps import map_candidates as map_candidates
 from .maps import map_compare as map_compare
 from .maps import map_flows as map_flows
 from .maps import map_layers as map_layers
@@ -125,6 +126,7 @@ __all__ = [
     "load_graph",
     "load_layers",
     "load_ports",
+    "map_candidates",
     "map_compare",
     "map_flows",
     "map_layers",

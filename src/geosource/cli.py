@@ -976,6 +976,10 @@ def invest_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Ranking table (.csv).")
     ] = None,
+    map_file: Annotated[
+        Path | None,
+        typer.Option("--map", help="Map of the candidates coloured by value (.html)."),
+    ] = None,
 ) -> None:
     """Rank candidate mines and plants by what bringing each online does for the buyers'
     unmet demand, concentration, FEOC share and freight, under the baseline and scenarios.
@@ -989,6 +993,8 @@ def invest_cmd(
         raise ValueError(f"--executor must be {' or '.join(EXECUTORS)}, got {executor!r}")
     if output is not None:
         check_output_file(output, (".csv",))
+    if map_file is not None:
+        check_output_file(map_file, (".html",))
     names = [c.strip() for c in candidates.split(",") if c.strip()]
     who = [b.strip() for b in buyers.split(",") if b.strip()]
     if not names:
@@ -1020,6 +1026,9 @@ def invest_cmd(
         with atomic_path(output) as tmp:
             v.ranking.to_csv(tmp, index=False, lineterminator="\n")
         typer.echo(f"wrote {output}")
+    if map_file is not None:
+        _save_map(gs.map_candidates(v, layers), map_file)
+        typer.echo(f"wrote {map_file}")
 
 
 @app.command("sweep", cls=_Command)

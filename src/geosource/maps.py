@@ -38,6 +38,7 @@ from .world import WorldAllocation
 __all__ = [
     "LEAFLET_CSS",
     "LEAFLET_JS",
+    "map_candidates",
     "map_compare",
     "map_flows",
     "map_layers",
@@ -1572,3 +1573,88 @@ def _country_label(code: Any) -> str:
         return country_name(code)
     except (KeyError, ValueError):
         return code
+
+
+def map_candidates(
+    value: Any, layers: Layers, *, title: str | None = None, self_contained: bool = False
+) -> Any:
+    """Candidate projects of :func:`geosource.project_value` at their sites, coloured by value
+    (viridis, darker is more valuable), each with its rank, value, terms and reason; candidates
+    that could not be valued are grey.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> v = gs.project_value(G, ["ree-ngualla"], mineral="rare_earths", as_of="2026-12-03")
+    >>> "gs-candidate" in gs.map_candidates(v, gs.load_layers()).get_root().render()
+    True
+    """
+    import branca.colormap as cm
+    import folium
+
+    ranking = value.ranking
+    sites = layers.facilities.set_index("id")
+    valued = ranking[~ranking["reason"].str.startswith("not valued")]
+    lo = float(valued["value"].min()) if len(valued) else 0.0
+    hi = float(valued["value"].max()) if len(valued) else 1.0
+    scale = cm.LinearColormap(
+        list(reversed(SCORE_COLOURS)), vmin=lo, vmax=hi if hi > lo else lo + 1
+    )
+    mineral = MINERALS[value.mineral].name
+    together = "+".join(_country_or_text(b) for b in value.buyers)
+    heading = title or f"{mineral}: which project adds most for {together}"
+    notes = [
+        f"Scenarios: {', '.join(value.scenarios)}; value = Σ scenarios of "
+        f"{value.weights.unmet:g} x unmet reduction / demand + {value.weights.hhi:g} x HHI "
+        f"reduction + {value.weights.feoc:g} x FEOC-share reduction + {value.weights.cost:g} x "
+        "freight saving (docs: geosource.invest).",
+        "Grey: not valued (no stated capacity).",
+        *SOURCES,
+    ]
+    with _deterministic_ids("C"):
+        m = _new_map(heading, f"as of {value.as_of}", notes, self_contained)
+        _outlines(m, layers)
+        group = folium.FeatureGroup(name=f"Candidates ({len(ranking)})", show=True)
+        for rec in ranking.to_dict("records"):
+            ids = [i for i in str(rec["candidate"]).split("+") if i in sites.index]
+            unvalued = str(rec["reason"]).startswith("not valued")
+            colour = "#9e9e9e" if unvalued else scale(float(rec["value"]))
+            for fid in ids:
+                site = sites.loc[fid]
+                popup = (
+                    f'<div class="gs-popup"><b>#{int(rec["rank"])} {_safe(rec["candidate"])}</b>'
+                    f"<br>{_safe(site['name'])} ({_safe(_country_or_text(site['country']))})"
+                    f"<table><tr><th>value</th><td>{float(rec['value']):.4f}</td></tr>"
+                    + "".join(
+                        f"<tr><th>{_safe(t)}</th><td>{float(rec[f'{t}_term']):.4f}</td></tr>"
+                        for t in ("unmet", "hhi", "feoc", "cost")
+                    )
+                    + f"</table>{_safe(rec['reason'])}</div>"
+                )
+                marker = folium.CircleMarker(
+                    [_round(site["lat"]), _round(site["lon"])],
+                    radius=9 if not unvalued else 6,
+                    color="#222222",
+                    weight=1.5,
+                    fill=True,
+                    fill_color=colour,
+                    fill_opacity=0.9,
+                    class_name="gs-candidate",
+                )
+                _Bind.to(marker, popup, f"#{int(rec['rank'])} {rec['candidate']}")
+                marker.add_to(group)
+        group.add_to(m)
+        m.get_root().html.add_child(
+            folium.Element(
+                '<div class="gs-panel gs-legend"><b>Value (higher is better)</b><br>'
+                f"{_safe(f'{lo:.3f}')} lighter … darker {_safe(f'{hi:.3f}')}</div>"
+            )
+        )
+        folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def _country_or_text(code: Any) -> str:
+    """A country's name, or the text itself (``EU``, a demand-centre id)."""
+    return _country_label(code)

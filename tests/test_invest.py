@@ -306,3 +306,25 @@ def test_candidate_map_colours_by_value_and_escapes_text(G, layers):
     assert "<img src=x" not in html and "alert(1)" in html  # kept as text, escaped
     # the unvalued candidate is grey; the valued one takes a colour of the scale
     assert "#9e9e9e" in html
+
+
+def test_report_ranks_candidates_with_a_map_and_table(tmp_path, G, layers):
+    cfg = {
+        "title": "Invest section",
+        "buyers": ["IND", "USA"],
+        "minerals": ["rare_earths"],
+        "as_of": ["2026-12-03"],
+        "world": ["china-ree-export-ban"],
+        "invest": ["rare_earths:ree-ngualla,ree-kangankunde"],
+        "k": 1,
+    }
+    index = gs.build_report(cfg, tmp_path / "r", G=G, layers=layers)
+    text = index.read_text(encoding="utf-8")
+    assert "Which project adds most" in text and "ree-ngualla" in text
+    ranking = sorted((tmp_path / "r" / "tables").glob("invest_*_ranking.csv"))
+    maps = sorted((tmp_path / "r" / "maps").glob("invest_*.html"))
+    assert len(ranking) == 1 and len(maps) == 1
+    table = pd.read_csv(ranking[0])
+    assert list(table["candidate"]) == ["ree-ngualla", "ree-kangankunde"]  # unvalued last
+    with pytest.raises(ValueError, match="is not 'mineral:candidates'"):
+        gs.build_report({**cfg, "invest": ["africa"]}, tmp_path / "bad", G=G, layers=layers)

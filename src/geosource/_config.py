@@ -358,6 +358,23 @@ def _v(check: Callable[[Any], Any]) -> PlainValidator:
     return PlainValidator(check)
 
 
+def _invest_entries(value: Any) -> Any:
+    """``invest`` entries: ``"mineral:candidates"`` with a known mineral and some candidates."""
+    entries = _texts(value)
+    for entry in [entries] if isinstance(entries, str) else entries:
+        mineral, sep, spec = str(entry).partition(":")
+        if not sep or not spec.strip():
+            raise _fail(
+                f"{entry!r} is not 'mineral:candidates'; write e.g. 'rare_earths:africa' or "
+                "'lithium:li-kachi,li-thacker-pass'"
+            )
+        try:
+            normalize_mineral(mineral)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    return entries
+
+
 def _objective(value: Any) -> Any:
     from .objectives import parse_objective
 
@@ -427,6 +444,7 @@ class ReportSchema(_Schema):
     include_development: Annotated[Any, _v(_statuses)] = False
     world: Texts = ()
     summary_without: Annotated[Any, _v(_each(normalize_country, (), _COUNTRY_FIX))] = ("CHN",)
+    invest: Annotated[Any, _v(_invest_entries)] = ()
 
 
 class MeasureSchema(_Schema):

@@ -59,6 +59,11 @@ class ReportConfig:
         flows maps, shortfall tables and a summary sentence per buyer.
     summary_without
         Countries the summary's best alternative has no stage in (default China).
+    invest
+        Candidate projects to value for the buyers together (:func:`geosource.project_value`),
+        each ``"mineral:candidates"`` (``"rare_earths:africa"``, ``"lithium:li-kachi+li-x"``),
+        under the baseline and the ``world`` scenarios: a ranking table and a map of the
+        candidates coloured by value.
     """
 
     title: str = "geosource sourcing report"
@@ -71,11 +76,20 @@ class ReportConfig:
     include_development: bool | tuple[str, ...] = False
     world: tuple[str, ...] = ()
     summary_without: tuple[str, ...] = ("CHN",)
+    invest: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # one schema for files, mappings and direct construction: every problem at once
         validate_config({f.name: getattr(self, f.name) for f in fields(self)}, "report")
-        for key in ("buyers", "minerals", "as_of", "scenarios", "world", "summary_without"):
+        for key in (
+            "buyers",
+            "minerals",
+            "as_of",
+            "scenarios",
+            "world",
+            "summary_without",
+            "invest",
+        ):
             value = getattr(self, key)
             if isinstance(value, str):
                 value = (value,)
@@ -291,7 +305,7 @@ def _write_report(run: _Run, say: Callable[[str], None]) -> None:
         without=cfg.summary_without,
         sites=sites,
     )
-    world_html = _world_sections(run, worlds, day)
+    world_html = _world_sections(run, worlds, day) + _invest_sections(run, day, say)
     _write_tables(run, all_tables)
     (root / "methods.html").write_text(methods_page(cfg.title), encoding="utf-8")
     used = [(n, f) for n, f in lay]
@@ -464,6 +478,75 @@ def _world_sections(run: _Run, worlds: Mapping[str, Mapping[str, Any]], day: str
             run.written += [map_file, table, flows]
             run.facilities |= {f for chain in world.flows["chain"] for f in chain}
             parts.append(_world_table(world, label, map_file.name, table.name, flows.name))
+    return "\n".join(parts)
+
+
+def _invest_sections(run: _Run, day: str, say: Callable[[str], None]) -> str:
+    """Per ``invest`` entry: the candidates ranked by value for the buyers together, a map of
+    them coloured by value and the ranking as CSV."""
+    from .invest import project_value
+    from .maps import map_candidates
+
+    if not run.cfg.invest:
+        return ""
+    parts = [f"<h2>Which project adds most ({html.escape(day)})</h2>"]
+    for entry in run.cfg.invest:
+        mineral, _, spec = entry.partition(":")
+        mid = normalize_mineral(mineral)
+        names = [c.strip() for c in spec.split(",") if c.strip()]
+        say(f"project value {mid} {spec}")
+        v = project_value(
+            run.G,
+            names,
+            list(run.cfg.buyers),
+            mineral=mid,
+            scenarios=[None, *run.worlds],
+            as_of=day,
+            layers=run.lay,
+        )
+        stem = _stem("invest", mid, day, spec)
+        map_file = run.root / "maps" / f"{stem}.html"
+        map_candidates(v, run.lay, self_contained=run.self_contained).save(str(map_file))
+        table = run.root / "tables" / f"{stem}_ranking.csv"
+        v.ranking.to_csv(table, index=False, lineterminator="\n", float_format="%.6f")
+        run.written += [map_file, table]
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(x))}</td>"
+                for x in (
+                    r["rank"],
+                    r["candidate"],
+                    f"{r['value']:.4f}",
+                    f"{r['unmet_term']:.4f}",
+                    f"{r['hhi_term']:.4f}",
+                    f"{r['feoc_term']:.4f}",
+                    f"{r['cost_term']:.4f}",
+                    r["reason"],
+                )
+            )
+            + "</tr>"
+            for r in v.ranking.to_dict("records")
+        )
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in (
+                "#",
+                "candidate",
+                "value (higher is better)",
+                "unmet",
+                "HHI",
+                "FEOC",
+                "freight",
+                "why",
+            )
+        )
+        parts.append(
+            f"<h3>{html.escape(MINERALS[mid].name)}: {html.escape(spec)} "
+            f'<small>(<a href="{_href(f"maps/{map_file.name}")}">map</a>, '
+            f'<a href="{_href(f"tables/{table.name}")}">CSV</a>)</small></h3>'
+            f"<table><tr>{head}</tr>{rows}</table>"
+        )
     return "\n".join(parts)
 
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from .capacity import REFERENCE_UNITS, capacity_in_reference_units
 from .chains import facility_capacity
-from .flows import REFERENCE_UNITS, capacity_in_reference_units
 from .layers import Layers
 from .minerals import MINERALS, PRODUCTS, STAGES
 

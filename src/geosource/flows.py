@@ -24,10 +24,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .capacity import REFERENCE_UNITS, UNIT_FACTORS, capacity_in_reference_units
 from .chains import as_date, buyer_centres, layers_of
 from .exposure import ExposureParams
 from .layers import Layers
 from .minerals import normalize_mineral, normalize_product
+from .world import allocate_world
 
 __all__ = [
     "REFERENCE_UNITS",
@@ -37,90 +39,8 @@ __all__ = [
     "capacity_in_reference_units",
 ]
 
-#: The unit every flow of a mineral is counted in.
-REFERENCE_UNITS: dict[str, str] = {
-    "lithium": "t LCE",
-    "rare_earths": "t REO",
-    "graphite": "t graphite",
-    "gallium": "t Ga",
-    "germanium": "t Ge",
-}
-
-# Lithium factors from molar masses (g/mol: Li 6.941, O 15.999, C 12.011, H 1.008):
-# Li2CO3 73.89, Li2O 29.88, LiOH·H2O 41.96.
-_LCE_PER_LI2O = 73.89 / 29.88  # 2.473 t LCE per t Li2O
-#: unit -> factor to the reference unit; a unit missing here is not convertible (the facility is
-#: left out of the allocation and listed with the reason).
-UNIT_FACTORS: dict[str, dict[str, float]] = {
-    "lithium": {
-        "t/y LCE": 1.0,
-        "t/y lithium carbonate": 1.0,
-        "t/y lithium hydroxide": 73.89 / (2 * 41.96),  # 0.880 t LCE per t LiOH·H2O
-        "t/y contained Li2O": _LCE_PER_LI2O,
-        "t/y spodumene concentrate": 0.06 * _LCE_PER_LI2O,  # SC6 benchmark grade, 6% Li2O: 0.148
-    },
-    "rare_earths": {"t/y REO": 1.0, "t/y NdPr oxide": 1.0},
-    "graphite": {
-        "t/y graphite concentrate": 1.0,
-        "t/y spherical graphite": 1.0,
-        "t/y anode material": 1.0,
-    },
-    "gallium": {"t/y Ga": 1.0},
-    "germanium": {"t/y Ge": 1.0},
-}
-
 #: Unmet demand costs this much per tonne (scores are at most 1).
 UNMET_COST = 10.0
-
-
-def capacity_in_reference_units(layers: Layers, mineral: str) -> pd.DataFrame:
-    """Every facility of the mineral with its capacity in the reference unit, or why not.
-
-    Returns
-    -------
-    DataFrame: id, stage, country, capacity, capacity_unit, factor, capacity_ref, reason.
-    """
-    mid = normalize_mineral(mineral)
-    fac = layers.facilities[layers.facilities["mineral"] == mid]
-    rows = []
-    for rec in fac.sort_values("id").to_dict("records"):
-        unit = rec.get("capacity_unit")
-        cap = rec.get("capacity")
-        factor = UNIT_FACTORS[mid].get(str(unit)) if isinstance(unit, str) else None
-        if cap is None or (isinstance(cap, float) and math.isnan(cap)):
-            ref, reason = math.nan, "no capacity in the facilities layer"
-        elif factor is None:
-            ref, reason = (
-                math.nan,
-                (f"capacity unit {unit!r} has no documented factor to {REFERENCE_UNITS[mid]}"),
-            )
-        else:
-            ref, reason = float(cap) * factor, ""
-        rows.append(
-            {
-                "id": rec["id"],
-                "stage": rec["stage"],
-                "country": rec["country"],
-                "capacity": cap,
-                "capacity_unit": unit,
-                "factor": factor,
-                "capacity_ref": ref,
-                "reason": reason,
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "stage",
-            "country",
-            "capacity",
-            "capacity_unit",
-            "factor",
-            "capacity_ref",
-            "reason",
-        ],
-    )
 
 
 @dataclass
@@ -330,8 +250,6 @@ def allocate(
     >>> a.status, round(a.unmet_t, 6)
     ('met', 0.0)
     """
-    from .world import allocate_world
-
     if not (isinstance(demand_t, int | float) and math.isfinite(demand_t) and demand_t > 0):
         raise ValueError(f"demand_t must be a positive number of tonnes, got {demand_t!r}")
     if max_country_share is not None and not 0 < max_country_share <= 1:

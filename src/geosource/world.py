@@ -39,6 +39,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .capacity import capacity_in_reference_units
 from .chains import (
     ChainOptions,
     as_date,
@@ -888,8 +889,6 @@ def unlisted_capacity(layers: Layers, mineral: str, *, year: int | None = None) 
     >>> bool(row["output_t"] == 270_000 and 0 < row["unlisted_t"] <= 270_000)
     True
     """
-    from .flows import capacity_in_reference_units
-
     mid = normalize_mineral(mineral)
     yr = year if year is not None else dt.date.today().year
     fac = layers.facilities[layers.facilities["mineral"] == mid]

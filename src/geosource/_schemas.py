@@ -82,6 +82,14 @@ _AS_OF = FieldSpec(
     doc="date the fact describes (YYYY-MM-DD)",
     fix="write the date the fact describes as YYYY-MM-DD",
 )
+_REVIEWED = FieldSpec(
+    "reviewed",
+    "date",
+    required=False,
+    nullable=True,
+    doc="date the row was last checked (YYYY-MM-DD)",
+    fix="give the date of the last check as YYYY-MM-DD",
+)
 _NOTES = FieldSpec("notes", "str", required=False, nullable=True, doc="free text")
 _LON = FieldSpec(
     "lon",
@@ -830,14 +838,7 @@ SUPPLY_MIX = LayerSpec(
         ),
         _SOURCE,
         _AS_OF,
-        FieldSpec(
-            "reviewed",
-            "date",
-            required=False,
-            nullable=True,
-            doc="date the row was last checked (YYYY-MM-DD)",
-            fix="give the date of the last check as YYYY-MM-DD",
-        ),
+        _REVIEWED,
         FieldSpec("estimate", "bool", nullable=True, fix="write true or false"),
         _NOTES,
     ),
@@ -886,14 +887,7 @@ OFFTAKES = LayerSpec(
         FieldSpec("status", "str", doc="binding, conditional, MoU ... as the source says"),
         _SOURCE,
         _AS_OF,
-        FieldSpec(
-            "reviewed",
-            "date",
-            required=False,
-            nullable=True,
-            doc="date the row was last checked (YYYY-MM-DD)",
-            fix="give the date of the last check as YYYY-MM-DD",
-        ),
+        _REVIEWED,
         _NOTES,
     ),
     geometry=None,

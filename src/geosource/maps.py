@@ -1602,7 +1602,7 @@ def map_candidates(
         list(reversed(SCORE_COLOURS)), vmin=lo, vmax=hi if hi > lo else lo + 1
     )
     mineral = MINERALS[value.mineral].name
-    together = "+".join(_country_or_text(b) for b in value.buyers)
+    together = "+".join(_country_label(b) for b in value.buyers)
     heading = title or f"{mineral}: which project adds most for {together}"
     notes = [
         f"Scenarios: {', '.join(value.scenarios)}; value = Σ scenarios of "
@@ -1624,7 +1624,7 @@ def map_candidates(
                 site = sites.loc[fid]
                 popup = (
                     f'<div class="gs-popup"><b>#{int(rec["rank"])} {_safe(rec["candidate"])}</b>'
-                    f"<br>{_safe(site['name'])} ({_safe(_country_or_text(site['country']))})"
+                    f"<br>{_safe(site['name'])} ({_safe(_country_label(site['country']))})"
                     f"<table><tr><th>value</th><td>{float(rec['value']):.4f}</td></tr>"
                     + "".join(
                         f"<tr><th>{_safe(t)}</th><td>{float(rec[f'{t}_term']):.4f}</td></tr>"
@@ -1653,8 +1653,3 @@ def map_candidates(
         )
         folium.LayerControl(collapsed=False).add_to(m)
     return m
-
-
-def _country_or_text(code: Any) -> str:
-    """A country's name, or the text itself (``EU``, a demand-centre id)."""
-    return _country_label(code)

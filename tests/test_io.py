@@ -157,3 +157,13 @@ def test_new_layers_bad_cells_name_file_row_field_and_value(
         gs.read_layer(path, kind)
     text = str(err.value)
     assert f"{path}, {message}" in text, text
+
+
+@pytest.mark.parametrize("call", ["read", "validate"])
+def test_unknown_layer_kind_names_the_valid_ones(call):
+    fn = gs.read_layer if call == "read" else gs.validate_layer
+    with pytest.raises(LayerError) as info:
+        fn("no-such-file.csv", "facility")  # the kind is checked before the file is read
+    text = str(info.value)
+    assert "unknown layer kind 'facility'" in text
+    assert "did you mean 'facilities'?" in text and "demand_centres" in text

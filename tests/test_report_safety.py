@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -130,3 +131,21 @@ def test_layer_group_names_carry_no_markup(layers):
     fac["stage"] = NAMES[1] + " " + fac["stage"]  # SYNTHETIC stage names (tests only)
     page = gs.map_layers(layers.replace(facilities=fac), "lithium").get_root().render()
     assert "\\u003cimg" not in page and "<img src=x" not in page
+
+
+def test_report_config_finds_scenario_files_beside_it(tmp_path, monkeypatch):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "closure.json").write_text(
+        json.dumps({"name": "SYNTHETIC closure", "description": "test scenario"}), "utf-8"
+    )
+    (folder / "report.toml").write_text(
+        'scenarios = ["closure.json", "red-sea-closure"]\nworld = ["closure.json"]\n', "utf-8"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cfg = gs.ReportConfig.read(folder / "report.toml")
+    assert cfg.scenarios == (str(folder / "closure.json"), "red-sea-closure")
+    assert cfg.world == (str(folder / "closure.json"),)
+    assert all(not p.endswith(".json") or Path(p).is_file() for p in cfg.scenarios)

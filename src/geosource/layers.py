@@ -7,6 +7,7 @@ GeoPackage, GeoJSON, GeoParquet and (with its 10-character names) Shapefile.
 
 from __future__ import annotations
 
+import difflib
 import importlib.resources
 import json
 import logging
@@ -258,8 +259,28 @@ def _format_of(path: Path) -> str:
     return fmt
 
 
+def _check_kind(kind: str | None, file: str) -> None:
+    """Refuse an unknown layer kind with the valid ones (and the closest) named."""
+    if kind is None or kind in SPECS:
+        return
+    close = difflib.get_close_matches(str(kind), list(SPECS), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise LayerError(
+        [
+            Problem(
+                file,
+                None,
+                None,
+                f"unknown layer kind {kind!r}",
+                hint + "use one of: " + ", ".join(SPECS),
+            )
+        ]
+    )
+
+
 def _read_raw(path: Path, kind: str | None) -> pd.DataFrame:
     """Read a file as it is, without validation."""
+    _check_kind(kind, str(path))
     if not path.exists():
         raise LayerError(
             [
@@ -388,18 +409,7 @@ def _validate_file(
 ) -> ValidationReport:
     raw = _read_raw(path, kind)
     kind = kind or _guess_kind(raw, path)
-    if kind not in SPECS:
-        raise LayerError(
-            [
-                Problem(
-                    str(path),
-                    None,
-                    None,
-                    f"unknown layer kind {kind!r}",
-                    "use one of: " + ", ".join(SPECS),
-                )
-            ]
-        )
+    _check_kind(kind, str(path))
     if boundaries is None and SPECS[kind].geometry == "point":
         boundaries = _boundaries_cached()
     report = validate_frame(raw, kind, file=str(path), boundaries=boundaries)
@@ -426,6 +436,7 @@ def validate_layer(
     True
     """
     if isinstance(data, pd.DataFrame):
+        _check_kind(kind, "<data>")
         if kind is None:
             kind = str(data.attrs.get("kind") or _guess_kind(data, Path("<data>")))
         boundaries = _boundaries_cached() if SPECS[kind].geometry == "point" else None

@@ -30,6 +30,10 @@ from .scoring import Weights
 __all__ = ["ReportConfig", "build_report"]
 
 
+SCENARIO_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
+"""A report's ``scenarios``/``world`` entry with one of these suffixes is a scenario file."""
+
+
 @dataclass(frozen=True)
 class ReportConfig:
     """What a report covers. Unknown keys are errors that list the valid ones.
@@ -117,6 +121,12 @@ class ReportConfig:
         """Read a TOML, YAML or JSON report config."""
         p = Path(path)
         data = read_config(p, "report")
+        # scenario files named in a config are found beside the config, not in the
+        # directory the command happens to run in
+        for key in ("scenarios", "world"):
+            entries = data.get(key)
+            if isinstance(entries, list | tuple):
+                data[key] = [_beside(p, e) for e in entries]
         try:
             return cls(**data)
         except (TypeError, ValueError) as exc:
@@ -125,6 +135,14 @@ class ReportConfig:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
+def _beside(config: Path, entry: Any) -> Any:
+    """A relative scenario-file entry of ``config`` as a path from the config's folder;
+    built-in scenario names and absolute paths as they are."""
+    if not isinstance(entry, str) or Path(entry).suffix.lower() not in SCENARIO_SUFFIXES:
+        return entry
+    return entry if Path(entry).is_absolute() else str(config.parent / entry)
 
 
 def _stem(*parts: str) -> str:
@@ -240,7 +258,7 @@ def _scenario(entry: str) -> Any:
     """A built-in scenario, or a scenario file checked against its schema."""
     from .scenarios import Scenario, get_scenario
 
-    if Path(entry).suffix.lower() not in (".toml", ".yaml", ".yml", ".json"):
+    if Path(entry).suffix.lower() not in SCENARIO_SUFFIXES:
         return get_scenario(entry)
     data = read_config(entry, "scenario")
     try:

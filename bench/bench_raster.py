@@ -60,7 +60,7 @@ def main() -> None:
     baseline = per_cell * cells
     print(
         f"workload: rare earths -> IND, 0.25 deg worldwide, {cells:,} land cells, "
-        f"{len(gs.raster.SURFACE_BANDS)} bands; median of {args.reps}"
+        f"{len(gs.surfaces.SURFACE_BANDS)} bands; median of {args.reps}"
     )
     print(f"geosource opportunity_surface          {ours:9.2f} s   {cells / ours:12,.0f} cells/s")
     print(

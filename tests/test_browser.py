@@ -371,9 +371,9 @@ def payload_maps(tmp_path_factory, G, layers):
     )
     for i, name in enumerate(PAYLOADS):
         files[f"compare{i}"] = out / f"compare{i}.html"
-        gs.map_compare(_poison_paths(paths, text), _poison_paths(after, text), name=name).save(
-            str(files[f"compare{i}"])
-        )
+        before, later = _poison_paths(paths, text), _poison_paths(after, text)
+        diff = gs.compare(before, later, name=name)
+        gs.map_compare(diff, before, later).save(str(files[f"compare{i}"]))
     return files
 
 
@@ -541,7 +541,10 @@ def model_maps(tmp_path_factory, G, layers):
     gs.map_paths(paths, layers).save(str(files["paths"]))
     gs.map_flows(world, layers).save(str(files["flows"]))
     gs.map_compare(
-        base[base["rank"] <= 3], after[after["rank"] <= 3], name="red-sea-closure", layers=layers
+        gs.compare(base, after, name="red-sea-closure"),
+        base[base["rank"] <= 3],
+        after[after["rank"] <= 3],
+        layers=layers,
     ).save(str(files["compare"]))
     gs.map_paths(paths, layers, self_contained=True).save(str(files["offline"]))
     bad = dataclasses.replace(

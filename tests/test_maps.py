@@ -127,7 +127,7 @@ def test_compare_map(G, layers):
     after = gs.apply_scenario(G, None, "no-feoc").sourcing_paths(
         "rare_earths", "IND", k=None, as_of="2025-06-30"
     )
-    page = gs.map_compare(base, after, name="no-feoc").get_root().render()
+    page = gs.map_compare(gs.compare(base, after, name="no-feoc"), base, after).get_root().render()
     feoc = {"CHN", "RUS", "IRN", "PRK"}
     through_feoc = base["chain_countries"].map(lambda cs: bool(feoc & set(cs)))
     assert through_feoc.any()

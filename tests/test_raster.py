@@ -132,8 +132,8 @@ def test_opportunity_surface(tmp_path, G, layers):
     out = tmp_path / "surface.tif"
     s = gs.opportunity_surface(G, mineral="rare_earths", to="IND", resolution_deg=1.0, out=out)
     with rasterio.open(out) as ds:
-        assert ds.count == len(gs.raster.SURFACE_BANDS)
-        assert ds.descriptions == gs.raster.SURFACE_BANDS
+        assert ds.count == len(gs.surfaces.SURFACE_BANDS)
+        assert ds.descriptions == gs.surfaces.SURFACE_BANDS
         assert ds.crs.to_epsg() == 4326
         total = ds.read(3)
     assert s["cells"] == int(np.isfinite(total).sum()) > 10_000

@@ -120,7 +120,7 @@ def test_compare_tooltips_carry_no_markup(G, layers):
         "lithium", "IND", k=3, as_of="2025-06-30"
     )
     for name in NAMES[:2]:
-        page = gs.map_compare(base, after, name=name).get_root().render()
+        page = gs.map_compare(gs.compare(base, after, name=name), base, after).get_root().render()
         # tojson turns "<" into \u003c: an unescaped tag would reach Leaflet's innerHTML so
         assert "\\u003cimg" not in page
         assert "\\u0026lt;img" in page, "the name is shown, escaped"

@@ -239,14 +239,14 @@ def test_malacca_alternative(G):
 
 
 def test_closure_results_are_cached_not_rebuilt(G):
-    from geosource.routing import _engine
+    from geosource.routing import cache_info
 
-    eng = _engine(G)
     gs.route_matrix(G, ["port:CNSHA"], ["port:NLRTM"], closed_passages=["suez"])
-    before = len(eng._masks)
+    before = cache_info(G)
     gs.route_matrix(G, ["port:CNTAO"], ["port:DEHAM"], closed_passages=["suez"])
-    assert len(eng._masks) == before
-    assert _engine(G) is eng
+    after = cache_info(G)
+    assert after["compiled"] and after["masks"] == before["masks"], "one mask per closure set"
+    assert after["matrices"] == before["matrices"] + 1, "a new query, a new matrix"
 
 
 PORT_SAMPLE = [f"port:{p}" for p in EXPORT + IMPORT]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import geosource as gs
-from geosource.routing import _engine
+from geosource.routing import cache_info, clear_routing_cache
 
 DISRUPTIONS = {
     "closures": {"malacca": 0.05, "bab_el_mandeb": 0.2, "suez": 0.1, "taiwan_strait": 0.05},
@@ -106,8 +106,7 @@ def test_certain_outage_loses_its_options(G, layers):
 
 
 def test_draws_sharing_closures_reuse_one_routing_result(G):
-    engine = _engine(G)
-    engine.matrices.clear()
+    clear_routing_cache(G)
     r = gs.monte_carlo(
         G,
         mineral="graphite",
@@ -123,7 +122,7 @@ def test_draws_sharing_closures_reuse_one_routing_result(G):
         for ev in r.combos["events"]
     }
     # two matrices (sources -> plants, plants -> demand) per set of closed passages
-    assert len(engine.matrices) <= 2 * len(closure_sets) + 2
+    assert cache_info(G)["matrices"] <= 2 * len(closure_sets) + 2
     assert r.summary["combinations"] > len(closure_sets)
 
 

@@ -36,6 +36,7 @@ from .maps import map_compare as map_compare
 from .maps import map_flows as map_flows
 from .maps import map_layers as map_layers
 from .maps import map_paths as map_paths
+from .maps import map_surface as map_surface
 from .maps import pareto_chart as pareto_chart
 from .maps import save_map_png as save_map_png
 from .minerals import MINERALS as MINERALS
@@ -51,9 +52,6 @@ from .network import load_graph as load_graph
 from .network import node_id as node_id
 from .network import save_graph as save_graph
 from .raster import friction_path as friction_path
-from .raster import map_surface as map_surface
-from .raster import opportunity_surface as opportunity_surface
-from .raster import sample_raster as sample_raster
 from .report import ReportConfig as ReportConfig
 from .report import build_report as build_report
 from .routing import Route as Route
@@ -70,6 +68,8 @@ from .scenarios import get_scenario as get_scenario
 from .scoring import Weights as Weights
 from .scoring import pareto_front as pareto_front
 from .sourcing import sourcing_paths as sourcing_paths
+from .surfaces import opportunity_surface as opportunity_surface
+from .surfaces import sample_raster as sample_raster
 from .sweeps import monte_carlo as monte_carlo
 from .sweeps import sweep as sweep
 from .transport import Disruption as Disruption

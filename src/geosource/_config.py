@@ -30,6 +30,7 @@ from ._files import read_table
 from ._schemas import FACILITY_STATUS
 from .countries import normalize_country
 from .minerals import normalize_mineral, normalize_product
+from .objectives import parse_objective
 
 __all__ = [
     "EXECUTORS",
@@ -376,7 +377,6 @@ def _invest_entries(value: Any) -> Any:
 
 
 def _objective(value: Any) -> Any:
-    from .objectives import parse_objective
 
     if value is None:  # not given: the default (distance, or the weights file's)
         return None

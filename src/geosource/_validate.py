@@ -23,6 +23,7 @@ import pandera.errors
 import shapely
 
 from ._schemas import DTYPES, SPECS, FieldSpec, LayerSpec, pandera_schema
+from ._searoute import SEAROUTE_PASSAGES, port_codes
 from .countries import country_name, normalize_country
 from .errors import LayerError, Problem, ReprojectedWarning
 from .minerals import EXTERNAL_INPUTS, MINERALS, PRODUCTS, normalize_mineral
@@ -33,22 +34,6 @@ log = logging.getLogger(__name__)
 #: (about 22 km at the equator): coastal sites, airports on reclaimed land and ports sit on or
 #: beyond the generalised coastline.
 COUNTRY_TOLERANCE_DEG = 0.2
-
-SEAROUTE_PASSAGES = (
-    "babalmandab",
-    "bosporus",
-    "dardanelles",
-    "gibraltar",
-    "malacca",
-    "ormuz",
-    "panama",
-    "suez",
-    "sunda",
-    "south_africa",
-    "northwest",
-    "bering",
-    "chili",
-)
 
 
 @dataclass
@@ -247,7 +232,7 @@ def _parse_locode(value: object) -> Parsed:
     code = str(value).strip().upper().replace(" ", "")
     if len(code) != 5 or not code[:2].isalpha() or not code.isalnum():
         return _NA, f"{value!r} is not a UN/LOCODE (2-letter country + 3 characters)"
-    if code not in searoute_port_codes():
+    if code not in port_codes():
         return _NA, f"{code!r} is not in searoute's port list"
     return code, None
 
@@ -265,13 +250,6 @@ _PARSERS: dict[str, Callable[[object], Parsed]] = {
 }
 
 _DTYPES = DTYPES
-
-
-def searoute_port_codes() -> frozenset[str]:
-    """UN/LOCODEs of the ports shipped with the installed ``searoute`` package."""
-    from .layers import load_ports
-
-    return frozenset(load_ports()["port"])
 
 
 # --------------------------------------------------------------------------------------------

@@ -801,9 +801,7 @@ def compare_cmd(
             diff.to_csv(tmp, index=False, lineterminator="\n")
         typer.echo(f"wrote {output}")
     if map_file is not None:
-        m = gs.map_compare(
-            base[base["rank"] <= 10], after[after["rank"] <= 10], name=applied.scenario.name
-        )
+        m = gs.map_compare(diff, base[base["rank"] <= 10], after[after["rank"] <= 10])
         _save_map(m, map_file)
         typer.echo(f"wrote {map_file}")
 

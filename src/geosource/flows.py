@@ -26,6 +26,7 @@ import pandas as pd
 
 from .capacity import REFERENCE_UNITS, UNIT_FACTORS, capacity_in_reference_units
 from .chains import as_date, buyer_centres, layers_of
+from .countries import normalize_country
 from .exposure import ExposureParams
 from .layers import Layers
 from .minerals import normalize_mineral, normalize_product
@@ -342,7 +343,6 @@ def allocate(
 
 def _buyer_label(lay: Layers, to: str, mid: str) -> str:
     """The buyer as the demand rows name it: ``EU``, an ISO3 code or a demand-centre id."""
-    from .countries import normalize_country
 
     if str(to).strip().upper() == "EU" or str(to).strip().lower() == "european union":
         return "EU"

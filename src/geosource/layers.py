@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import importlib.resources
-import json
 import logging
 import os
 import warnings
@@ -25,8 +24,8 @@ import shapely
 
 from ._files import atomic_path
 from ._schemas import SPECS, LayerSpec
+from ._searoute import load_ports
 from ._validate import ValidationReport, validate_frame
-from .countries import normalize_country
 from .errors import LayerError, Problem, SkippedRowsWarning
 
 __all__ = [
@@ -196,46 +195,6 @@ def load_boundaries() -> gpd.GeoDataFrame:
 @lru_cache(maxsize=1)
 def _boundaries_cached() -> gpd.GeoDataFrame:
     return _read_boundaries(bundled_layers_dir() / _BUNDLED_FILES["boundaries"])
-
-
-def load_ports() -> gpd.GeoDataFrame:
-    """The ports shipped with the installed ``searoute`` package (UN/LOCODE, name, ISO3).
-
-    Examples
-    --------
-    >>> ports = load_ports()
-    >>> ports.set_index("port").loc["AUPHE", "name"]
-    'Port Hedland'
-    """
-    return _ports_cached().copy()
-
-
-@lru_cache(maxsize=1)
-def _ports_cached() -> gpd.GeoDataFrame:
-    data = importlib.resources.files("searoute") / "data" / "ports.geojson"
-    features = json.loads(data.read_text(encoding="utf-8"))["features"]
-    rows = []
-    for feat in features:
-        props = feat["properties"]
-        lon, lat = feat["geometry"]["coordinates"][:2]
-        try:
-            iso3: str | None = normalize_country(str(props.get("cty", "")))
-        except ValueError:
-            iso3 = None
-        rows.append(
-            {
-                "port": props["port"],
-                "name": props.get("name"),
-                "country": iso3,
-                "country_name": props.get("cty"),
-                "lon": float(lon),
-                "lat": float(lat),
-            }
-        )
-    frame = pd.DataFrame(rows).drop_duplicates("port", keep="first").reset_index(drop=True)
-    return gpd.GeoDataFrame(
-        frame, geometry=gpd.points_from_xy(frame.lon, frame.lat), crs="EPSG:4326"
-    )
 
 
 # --------------------------------------------------------------------------------------------

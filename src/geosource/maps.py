@@ -31,8 +31,9 @@ from ._files import atomic_path
 from ._slug import slug
 from .countries import country_name
 from .exposure import COMPONENTS, country_shares
-from .layers import Layers
+from .layers import Layers, load_ports
 from .minerals import MINERALS, PRODUCTS, normalize_mineral
+from .objectives import OBJECTIVE_COLUMNS, OBJECTIVE_UNITS, parse_objective
 from .world import WorldAllocation
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "map_flows",
     "map_layers",
     "map_paths",
+    "map_surface",
     "pareto_chart",
     "save_map_png",
 ]
@@ -494,8 +496,6 @@ def _facility_groups(m: Any, layers: Layers, mid: str | None) -> None:
 
 def _ports_group(m: Any, layers: Layers, mid: str | None) -> None:
     import folium
-
-    from .layers import load_ports
 
     fac = layers.facilities if not mid else layers.facilities[layers.facilities["mineral"] == mid]
     used = set(fac["export_port"].dropna())
@@ -1080,24 +1080,54 @@ _COMPARE_STYLE = {
 
 
 def map_compare(
+    comparison: pd.DataFrame,
     baseline: gpd.GeoDataFrame,
     scenario: gpd.GeoDataFrame,
     *,
-    name: str = "scenario",
     layers: Layers | None = None,
     m: Any = None,
     self_contained: bool = False,
 ) -> Any:
     """Baseline and scenario options on one map: baseline dashed grey, scenario solid blue;
     options lost under the scenario dashed vermillion, new ones orange (a legend says which).
-    The title names the minerals and buyers; the verdicts are in the notes panel; ``layers``
-    adds a marker for every site of every stage and the buyers.
+
+    The map draws what it is given: which options are lost, new or changed, and the verdicts,
+    come from ``comparison`` (:func:`geosource.compare` of the full runs); ``baseline`` and
+    ``scenario`` are the options to draw (e.g. each run's top k).
+
+    Parameters
+    ----------
+    comparison
+        :func:`geosource.compare` ``(baseline_run, scenario_run, name=...)``.
+    baseline, scenario
+        The options to draw, from the two runs of :func:`geosource.sourcing_paths`.
+    layers
+        Adds a marker for every site of every stage and the buyers.
+    m
+        A map to draw on (a new one by default).
+    self_contained
+        Inline Leaflet so that the file opens without a network.
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers()
+    >>> base = gs.sourcing_paths(G, "graphite", "JPN", as_of="2026-12-01", k=None)
+    >>> closed = gs.apply_scenario(G, "malacca-closure")
+    >>> after = closed.sourcing_paths("graphite", "JPN", as_of="2026-12-01", k=None)
+    >>> diff = gs.compare(base, after, name="malacca-closure")
+    >>> m = map_compare(diff, base[base["rank"] <= 3], after[after["rank"] <= 3])
+    >>> "malacca-closure" in m.get_root().render()
+    True
     """
     import folium
 
-    from .scenarios import compare
-
-    diff = compare(baseline, scenario, name=name)
+    diff = comparison
+    name = str(comparison.attrs.get("scenario", "scenario"))
     key = ["mineral", "query", "chain_countries"]
     status = {tuple(r[k] for k in key): r["status"] for r in diff.to_dict("records")}
     verdicts = list(diff.attrs["verdicts"].values())
@@ -1553,7 +1583,6 @@ def _save_png(fig: Any, out: Path, dpi: int) -> Path:
 
 def _pareto_axis(paths: pd.DataFrame) -> tuple[str, str]:
     """The column the Pareto front was computed on, and its axis label."""
-    from .objectives import OBJECTIVE_COLUMNS, OBJECTIVE_UNITS, parse_objective
 
     spec = (paths.attrs.get("objective") or {}).get("objective", "distance")
     objectives = parse_objective(spec)
@@ -1565,7 +1594,6 @@ def _pareto_axis(paths: pd.DataFrame) -> tuple[str, str]:
 
 def _country_label(code: Any) -> str:
     """A country's name for a chart label; the code when it has none."""
-    from .countries import country_name
 
     if not isinstance(code, str):
         return "recycled"
@@ -1652,4 +1680,47 @@ def map_candidates(
             )
         )
         folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def map_surface(surface: dict[str, Any], band: str = "score", m: Any = None) -> Any:
+    """Draw one band of an opportunity surface on a Folium map as an image overlay + legend."""
+    import folium
+
+    grid = surface["bands"][band]
+    finite = grid[np.isfinite(grid)]
+    lo, hi = (
+        (float(np.nanpercentile(finite, 2)), float(np.nanpercentile(finite, 98)))
+        if finite.size
+        else (0.0, 1.0)
+    )
+    rgba = np.zeros((*grid.shape, 4), dtype=np.uint8)
+    norm = np.clip((grid - lo) / ((hi - lo) or 1.0), 0, 1)
+    stops = np.array([[26, 152, 80], [254, 224, 139], [215, 48, 39]], dtype=float)
+    t = np.nan_to_num(norm) * 2
+    low = np.clip(np.floor(t).astype(int), 0, 1)
+    frac = (t - low)[..., None]
+    rgb = stops[low] * (1 - frac) + stops[low + 1] * frac
+    rgba[..., :3] = rgb.astype(np.uint8)
+    rgba[..., 3] = np.where(np.isfinite(grid), 190, 0)
+    if m is None:
+        m = _new_map(
+            f"Opportunity surface: {surface['mineral']} → {surface['buyer']}",
+            f"band {band}",
+            ["Lower is better. Land cells: Natural Earth 1:50m."],
+        )
+    folium.raster_layers.ImageOverlay(
+        rgba,
+        bounds=[[-90, -180], [90, 180]],
+        name=_safe(f"{band} surface"),
+        mercator_project=True,
+        opacity=0.8,
+    ).add_to(m)
+    m.get_root().html.add_child(
+        folium.Element(
+            '<div class="gs-panel gs-legend">'
+            + f"<b>{_safe(band)}</b> {lo:.3g} – {hi:.3g}"
+            + "</div>"
+        )
+    )
     return m

@@ -9,7 +9,6 @@ or maps.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -28,7 +27,9 @@ from scipy.spatial import cKDTree
 
 from ._files import atomic_path
 from ._geodesy import chord_to_km, geodesic_km, split_antimeridian, unit_vectors, wrap_lon
-from .layers import Layers, load_ports
+from ._searoute import load_marnet, load_ports
+from .layers import Layers, load_layers
+from .raster import FrictionSurface
 
 __all__ = [
     "AIR_ATTACH",
@@ -159,15 +160,10 @@ class _Sea:
     merged_nodes: int
 
 
-def _load_marnet() -> tuple[dict[Any, Any], dict[Any, Any]]:
-    data = importlib.import_module("searoute.data.marnet_dict")
-    return data.node_list, data.edge_list
-
-
 def _sea_lanes(closed: Iterable[str]) -> _Sea:
     """MARNET with longitudes wrapped to [-180, 180), duplicates merged, closed passages removed,
     and only the largest connected component kept."""
-    _, edge_list = _load_marnet()
+    _, edge_list = load_marnet()
     closed = set(closed)
     keys: dict[tuple[float, float], int] = {}
     raw_nodes = set()
@@ -390,7 +386,7 @@ def graph_from_layers(
         edges.append((a, b, attrs))
         edges.append((b, a, dict(attrs)))
 
-    friction = _Friction(opts.friction) if opts.friction else None
+    friction = FrictionSurface(opts.friction) if opts.friction else None
 
     def leg(nid: str, port: str, lon: float, lat: float, why: str) -> None:
         plon, plat = G.nodes[port]["lon"], G.nodes[port]["lat"]
@@ -500,32 +496,6 @@ def graph_from_layers(
     G.add_edges_from(edges)
     log.info("route graph: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
     return G
-
-
-class _Friction:
-    """A friction raster: least-cost land legs between points that both lie on it."""
-
-    def __init__(self, path: str) -> None:
-        import rasterio
-        from pyproj import Transformer
-
-        self.path = path
-        self.name = Path(path).name
-        with rasterio.open(path) as ds:
-            self.bounds = ds.bounds
-            self.to_ds = Transformer.from_crs("EPSG:4326", ds.crs, always_xy=True)
-
-    def cost(self, a: tuple[float, float], b: tuple[float, float]) -> float | None:
-        from .raster import friction_path
-
-        (ax, bx), (ay, by) = self.to_ds.transform([a[0], b[0]], [a[1], b[1]])
-        left, bottom, right, top = self.bounds
-        if not all(left <= x <= right and bottom <= y <= top for x, y in ((ax, ay), (bx, by))):
-            return None
-        try:
-            return friction_path(self.path, a, b)[0]
-        except ValueError:
-            return None
 
 
 def _add_air(
@@ -715,8 +685,6 @@ def load_graph(path: str | os.PathLike[str], layers: Layers | None = None) -> nx
     if "closed_passages" in attrs:
         attrs["closed_passages"] = tuple(attrs["closed_passages"])
     if layers is None:
-        from .layers import load_layers
-
         layers = load_layers()
     attrs["layers"] = layers
     return graph_from_gdfs(nodes, edges, attrs)

@@ -23,9 +23,17 @@ from ._pages import METHOD_DOCS, citations_page, docs_dir, methods_page, page
 from ._slug import slug
 from ._summary import name as country_label
 from ._summary import summary_html
-from .layers import Layers, bundled_layers_dir
+from .countries import country_name, normalize_country
+from .exposure import supply_concentration
+from .invest import project_value
+from .layers import Layers, bundled_layers_dir, load_layers, write_layer
+from .maps import map_candidates, map_compare, map_flows, map_paths, pareto_chart
 from .minerals import MINERALS, PRODUCTS, normalize_mineral
+from .network import graph_from_layers
+from .scenarios import Scenario, apply_scenario, compare, get_scenario
 from .scoring import Weights
+from .sourcing import sourcing_paths
+from .world import allocate_world
 
 __all__ = ["ReportConfig", "build_report"]
 
@@ -98,7 +106,6 @@ class ReportConfig:
             if isinstance(value, str):
                 value = (value,)
             object.__setattr__(self, key, tuple(str(v) for v in value))
-        from .countries import normalize_country
 
         object.__setattr__(
             self, "summary_without", tuple(normalize_country(c) for c in self.summary_without)
@@ -200,8 +207,6 @@ def build_report(
     -------
     The path of ``index.html``.
     """
-    from .layers import load_layers
-    from .network import graph_from_layers
 
     if isinstance(config, str | Path):
         cfg = ReportConfig.read(config)
@@ -256,7 +261,6 @@ class _Run:
 
 def _scenario(entry: str) -> Any:
     """A built-in scenario, or a scenario file checked against its schema."""
-    from .scenarios import Scenario, get_scenario
 
     if Path(entry).suffix.lower() not in SCENARIO_SUFFIXES:
         return get_scenario(entry)
@@ -268,7 +272,6 @@ def _scenario(entry: str) -> Any:
 
 
 def _write_report(run: _Run, say: Callable[[str], None]) -> None:
-    from .sourcing import sourcing_paths
 
     cfg, root, lay = run.cfg, run.root, run.lay
     w = Weights.from_dict(cfg.weights)
@@ -351,7 +354,6 @@ def _write_report(run: _Run, say: Callable[[str], None]) -> None:
 
 
 def _mineral_head(lay: Layers, mineral: str) -> str:
-    from .exposure import supply_concentration
 
     conc = supply_concentration(lay, mineral, "mining")
     conc_r = supply_concentration(lay, mineral, "refining")
@@ -365,7 +367,6 @@ def _mineral_head(lay: Layers, mineral: str) -> str:
 
 
 def _buyer_options(run: _Run, full: pd.DataFrame, mineral: str, buyer: str, day: str) -> str:
-    from .maps import map_paths, pareto_chart
 
     part_all = full[(full["mineral"] == mineral) & (full["query"] == buyer)]
     part = part_all[part_all["rank"] <= run.cfg.k]
@@ -399,8 +400,6 @@ def _blocked_for(full: pd.DataFrame, mineral: str, buyer: str) -> list[dict[str,
 def _scenario_section(
     run: _Run, full: pd.DataFrame, mineral: str, day: str, sc: Any
 ) -> tuple[pd.DataFrame, str]:
-    from .maps import map_compare
-    from .scenarios import apply_scenario, compare
 
     cfg = run.cfg
     after = apply_scenario(run.G, run.lay, sc).sourcing_paths(
@@ -418,9 +417,9 @@ def _scenario_section(
     shown = after[after["rank"] <= cfg.k]
     run.facilities |= {f for chain in shown["chain"] for f in chain}
     map_compare(
+        diff,
         base[base["rank"] <= cfg.k],
         shown,
-        name=sc.name,
         layers=run.lay,
         self_contained=run.self_contained,
     ).save(str(cmp_file))
@@ -444,7 +443,6 @@ def _scenario_section(
 def _world_runs(run: _Run, day: str, say: Callable[[str], None]) -> dict[str, dict[str, Any]]:
     """Per mineral: the baseline world allocation (key ``""``) and one per world scenario, or
     the reason it could not run."""
-    from .world import allocate_world
 
     out: dict[str, dict[str, Any]] = {}
     if not run.worlds:
@@ -474,7 +472,6 @@ def _statuses(value: bool | tuple[str, ...]) -> bool | list[str]:
 
 
 def _world_sections(run: _Run, worlds: Mapping[str, Mapping[str, Any]], day: str) -> str:
-    from .maps import map_flows
 
     if not worlds:
         return ""
@@ -502,8 +499,6 @@ def _world_sections(run: _Run, worlds: Mapping[str, Mapping[str, Any]], day: str
 def _invest_sections(run: _Run, day: str, say: Callable[[str], None]) -> str:
     """Per ``invest`` entry: the candidates ranked by value for the buyers together, a map of
     them coloured by value and the ranking as CSV."""
-    from .invest import project_value
-    from .maps import map_candidates
 
     if not run.cfg.invest:
         return ""
@@ -600,7 +595,6 @@ def _world_table(world: Any, label: str, map_name: str, table: str, flows: str) 
 
 
 def _write_tables(run: _Run, all_tables: list[pd.DataFrame]) -> None:
-    from .layers import write_layer
 
     table = pd.concat(all_tables, ignore_index=True)
     csv = run.root / "tables" / "options.csv"
@@ -730,8 +724,6 @@ def _page(cfg: ReportConfig, summary: str, world: str, sections: list[str]) -> s
 def _verdict_for_people(key: str, verdict: str) -> str:
     """A verdict line with the buyer's name instead of its code ("rare_earths → IND: ..." reads
     "Rare earths → India: ...")."""
-    from .countries import country_name
-    from .minerals import MINERALS
 
     _head, sep, rest = verdict.partition(": ")
     mineral, arrow, buyer = key.partition(" → ")

@@ -23,6 +23,7 @@ from .countries import normalize_country
 from .layers import Layers
 from .minerals import normalize_mineral
 from .scoring import Weights
+from .sourcing import sourcing_paths
 from .transport import RED_SEA_CONTAINER_RATE, Disruption
 
 __all__ = [
@@ -452,7 +453,6 @@ class AppliedScenario:
 
     def sourcing_paths(self, mineral: Any, to: Any, k: int | None = 5, **kwargs: Any) -> Any:
         """:func:`geosource.sourcing_paths` under this scenario."""
-        from .sourcing import sourcing_paths
 
         kwargs.setdefault("as_of", self.as_of)
         kwargs.setdefault("weights", self.weights)

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._files import read_table
 from .exposure import COMPONENTS
 from .objectives import parse_objective
 
@@ -103,7 +104,6 @@ class Weights:
     @classmethod
     def read(cls, path: str | Path) -> Weights:
         """Weights from a TOML or JSON file (a table of ``name = value``)."""
-        from ._files import read_table
 
         data = read_table(path, "weights file")
         data = data.get("weights", data)

@@ -24,8 +24,12 @@ import pandas as pd
 from ._config import EXECUTORS, MAX_DRAWS, check_scheduler
 from .chains import ChainOptions, as_date, build_chains, buyer_centres, statuses
 from .errors import GeosourceError
+from .exposure import ExposureParams
+from .flows import allocate
 from .layers import Layers
-from .minerals import normalize_product
+from .minerals import normalize_mineral, normalize_product
+from .scenarios import ExportMeasure, Scenario, apply_scenario, get_scenario
+from .sourcing import sourcing_paths
 
 __all__ = ["MonteCarloResult", "check_scheduler_reachable", "map_tasks", "monte_carlo", "sweep"]
 
@@ -70,7 +74,6 @@ def sweep(
     >>> list(s["scenario"])
     ['baseline', 'red-sea-closure']
     """
-    from .scenarios import get_scenario
 
     _check_executor(executor, scheduler)
     lay = layers if layers is not None else G.graph["layers"]
@@ -89,9 +92,6 @@ def sweep(
 def _sweep_one(
     G: nx.MultiDiGraph, lay: Layers, task: tuple[str, Any], args: tuple[Any, ...]
 ) -> pd.DataFrame:
-    from .flows import allocate
-    from .scenarios import apply_scenario
-    from .sourcing import sourcing_paths
 
     name, sc = task
     minerals, buyers, as_of, demand_t = args
@@ -101,8 +101,6 @@ def _sweep_one(
         paths = apply_scenario(G, lay, sc).sourcing_paths(minerals, buyers, None, as_of=as_of)
     rows = []
     for mineral in minerals:
-        from .minerals import normalize_mineral
-
         mid = normalize_mineral(mineral)
         for buyer in buyers:
             part = paths[(paths["mineral"] == mid) & (paths["query"] == buyer)]
@@ -184,7 +182,6 @@ def _event_table(
     outages: Mapping[str, float],
     lay: Layers,
 ) -> list[tuple[str, Any, float]]:
-    from .scenarios import ExportMeasure, get_scenario
 
     events: list[tuple[str, Any, float]] = []
     chokes = set(lay.chokepoints["id"])
@@ -214,7 +211,6 @@ def _event_table(
 
 
 def _combo_scenario(events: Sequence[tuple[str, Any, float]], active: np.ndarray) -> Any:
-    from .scenarios import Scenario
 
     closed: list[str] = []
     measures: list[Any] = []
@@ -252,9 +248,6 @@ def _evaluate_combo(
 
     Works on the scored chains directly (no geometry): routing comes from the engine's memo of
     the combination's closed passages."""
-    from .exposure import ExposureParams
-    from .flows import allocate
-    from .scenarios import apply_scenario
 
     index, active = task
     events, mineral, buyer, as_of, demand_t, include_development = args
@@ -366,7 +359,6 @@ def monte_carlo(
     >>> r.summary["draws"], 0 <= r.summary["p_no_good_option"] <= 1
     (200, True)
     """
-    from .minerals import normalize_mineral
 
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_DRAWS:
         raise ValueError(f"n must be a number of draws from 1 to {MAX_DRAWS:,}, got {n!r}")

@@ -34,7 +34,8 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from ._schemas import ID_PATTERN, TRANSPORT_UNITS
-from ._validate import SEAROUTE_PASSAGES, ValidationReport, validate_frame
+from ._searoute import SEAROUTE_PASSAGES
+from ._validate import ValidationReport, validate_frame
 from .errors import LayerError, Problem
 from .layers import bundled_layers_dir, load_layers, validate_layer
 from .minerals import PRODUCTS, attributed_tonnes

@@ -53,6 +53,7 @@ from .countries import normalize_country
 from .exposure import ExposureParams, Leg, leg_controls, measures_in_force
 from .layers import Layers
 from .minerals import PRODUCTS, REFERENCE_CONTENT, normalize_mineral, normalize_product
+from .scenarios import apply_scenario
 from .scoring import Weights
 
 __all__ = [
@@ -205,7 +206,6 @@ def allocate_world(
     >>> bool((w.facilities["used_t"] <= w.facilities["capacity_t"] * (1 + 1e-6)).all())
     True
     """
-    from .scenarios import apply_scenario
 
     mid = normalize_mineral(mineral)
     if layers is not None and layers is not G.graph.get("layers"):

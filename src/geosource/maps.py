@@ -1115,9 +1115,9 @@ def map_compare(
     Examples
     --------
     >>> import geosource as gs
-    >>> G = gs.graph_from_layers()
+    >>> G = gs.graph_from_layers(gs.load_layers())
     >>> base = gs.sourcing_paths(G, "graphite", "JPN", as_of="2026-12-01", k=None)
-    >>> closed = gs.apply_scenario(G, "malacca-closure")
+    >>> closed = gs.apply_scenario(G, gs.load_layers(), "malacca-closure")
     >>> after = closed.sourcing_paths("graphite", "JPN", as_of="2026-12-01", k=None)
     >>> diff = gs.compare(base, after, name="malacca-closure")
     >>> m = map_compare(diff, base[base["rank"] <= 3], after[after["rank"] <= 3])

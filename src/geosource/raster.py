@@ -91,11 +91,11 @@ class FrictionSurface:
     Examples
     --------
     >>> import numpy as np, rasterio, tempfile, os
-    >>> from rasterio.transform import from_origin
+    >>> from affine import Affine
     >>> path = os.path.join(tempfile.mkdtemp(), "flat.tif")  # SYNTHETIC: friction 1 everywhere
     >>> with rasterio.open(path, "w", driver="GTiff", width=20, height=20, count=1,
     ...                    dtype="float32", crs="EPSG:4326",
-    ...                    transform=from_origin(0, 1, 0.05, 0.05)) as ds:
+    ...                    transform=Affine(0.05, 0, 0, 0, -0.05, 1)) as ds:
     ...     ds.write(np.ones((1, 20, 20), dtype="float32"))
     >>> surface = FrictionSurface(path)
     >>> cost = surface.cost((0.025, 0.975), (0.975, 0.975))
@@ -197,11 +197,11 @@ def friction_path(
     Examples
     --------
     >>> import numpy as np, rasterio, tempfile, os
-    >>> from rasterio.transform import from_origin
+    >>> from affine import Affine
     >>> path = os.path.join(tempfile.mkdtemp(), "flat.tif")  # SYNTHETIC: friction 1 everywhere
     >>> with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1,
     ...                    dtype="float32", crs="EPSG:4326",
-    ...                    transform=from_origin(0, 1, 0.1, 0.1)) as ds:
+    ...                    transform=Affine(0.1, 0, 0, 0, -0.1, 1)) as ds:
     ...     ds.write(np.ones((1, 10, 10), dtype="float32"))
     >>> cost, cells = friction_path(path, (0.05, 0.95), (0.05, 0.05))
     >>> round(cost), len(cells)

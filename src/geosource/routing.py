@@ -70,7 +70,7 @@ def clear_routing_cache(G: nx.MultiDiGraph) -> None:
     Examples
     --------
     >>> import geosource as gs
-    >>> G = gs.graph_from_layers()
+    >>> G = gs.graph_from_layers(gs.load_layers())
     >>> clear_routing_cache(G)
     >>> cache_info(G)
     {'compiled': False, 'masks': 0, 'matrices': 0}
@@ -90,7 +90,7 @@ def cache_info(G: nx.MultiDiGraph) -> dict[str, Any]:
     Examples
     --------
     >>> import geosource as gs
-    >>> G = gs.graph_from_layers()
+    >>> G = gs.graph_from_layers(gs.load_layers())
     >>> _ = gs.route_matrix(G, ["port:CNSHA"], ["port:NLRTM"])
     >>> info = cache_info(G)
     >>> info["compiled"], info["matrices"] >= 1
@@ -130,7 +130,7 @@ def distances_from(
     Examples
     --------
     >>> import geosource as gs
-    >>> G = gs.graph_from_layers()
+    >>> G = gs.graph_from_layers(gs.load_layers())
     >>> d = distances_from(G, ["port:NLRTM"])
     >>> d["port:NLRTM"], round(d["port:BEANR"]) < 400
     (0.0, True)

@@ -292,7 +292,136 @@ def graph_from_layers(
     'port'
     """
     opts = options or NetworkOptions(closed_passages=tuple(closed_passages))
-    chokes = layers.chokepoints
+    G = nx.MultiDiGraph()
+    build = _Build(G, opts)
+    sea = _add_sea(build, layers)
+    _add_ports(build, layers, sea)
+    for r in layers.facilities.to_dict("records"):
+        nid = node_id("facility", r["id"])
+        G.add_node(
+            nid,
+            kind="facility",
+            lon=float(r["lon"]),
+            lat=float(r["lat"]),
+            name=r["name"],
+            country=r["country"],
+            mineral=r["mineral"],
+            stage=r["stage"],
+            status=r["status"],
+            facility=r["id"],
+        )
+        port = r.get("export_port")
+        build.attach_to_ports(
+            nid, r["lon"], r["lat"], r["country"], [port] if isinstance(port, str) else []
+        )
+    for r in layers.demand_centres.to_dict("records"):
+        nid = node_id("demand", r["id"])
+        G.add_node(
+            nid,
+            kind="demand",
+            lon=float(r["lon"]),
+            lat=float(r["lat"]),
+            name=r["name"],
+            country=r["country"],
+            demand=r["id"],
+        )
+        build.attach_to_ports(
+            nid, r["lon"], r["lat"], r["country"], str(r["import_ports"]).split(";")
+        )
+    _add_direct_legs(build, layers)
+    G.graph["layers"] = layers
+    edges, land = build.edges, build.land
+    if opts.air and len(layers.airports):
+        _add_air(G, layers, edges, land, opts)
+
+    G.add_edges_from(edges)
+    log.info("route graph: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
+    return G
+
+
+#: Stage pairs a direct land leg may join (either way round); two facilities of any stages in
+#: one country or along a corridor are joined too (a product may move between them).
+_NEXT_STAGE = frozenset(
+    {
+        ("mining", "refining"),
+        ("refining", "manufacturing"),
+        ("recycling", "refining"),
+        ("refining", "demand"),
+        ("manufacturing", "demand"),
+        ("recycling", "demand"),
+        ("mining", "demand"),
+    }
+)
+
+
+class _Build:
+    """What the steps of :func:`graph_from_layers` share: the graph, the edges collected so far,
+    the options, the ports kept and their search trees, and the friction surface (read once)."""
+
+    def __init__(self, G: nx.MultiDiGraph, opts: NetworkOptions) -> None:
+        self.G = G
+        self.opts = opts
+        self.edges: list[tuple[str, str, dict[str, Any]]] = []
+        self.friction = FrictionSurface(opts.friction) if opts.friction else None
+        self.ports = pd.DataFrame()
+        self.port_ids: list[str] = []
+        self.port_tree: cKDTree | None = None
+        self.ports_by_country: dict[str, np.ndarray] = {}
+
+    def both_ways(self, a: str, b: str, attrs: dict[str, Any]) -> None:
+        self.edges.append((a, b, attrs))
+        self.edges.append((b, a, dict(attrs)))
+
+    def land(self, a: str, b: str, km: float, why: str, factor: float | None = None) -> None:
+        circuity = self.opts.circuity if factor is None else factor
+        attrs = {
+            "mode": "land",
+            "length_km": max(float(km) * circuity, 1e-6),
+            "passage": None,
+            "estimate": True,
+            "searoute_passage": None,
+            "basis": why,
+        }
+        self.both_ways(a, b, attrs)
+
+    def leg(self, nid: str, port: str, lon: float, lat: float, why: str) -> None:
+        plon, plat = self.G.nodes[port]["lon"], self.G.nodes[port]["lat"]
+        if self.friction is not None and nid.startswith("facility:"):
+            cost = self.friction.cost((lon, lat), (plon, plat))
+            if cost is not None:
+                self.land(nid, port, cost, f"{why}; least-cost path over {self.friction.name}", 1.0)
+                return
+        self.land(nid, port, float(geodesic_km(lon, lat, plon, plat)), why)
+
+    def attach_to_ports(
+        self, nid: str, lon: float, lat: float, country: str, documented: Sequence[str]
+    ) -> None:
+        """Land legs from a site to its documented ports, else its country's nearest ports
+        within reach, else the nearest ports anywhere (landlocked sites)."""
+        known = [p for p in documented if node_id("port", p) in self.G]
+        if known:
+            for p in known:
+                self.leg(nid, node_id("port", p), lon, lat, "documented port")
+            return
+        opts, ports = self.opts, self.ports
+        picks: list[tuple[int, float]] = []
+        candidates = self.ports_by_country.get(country)
+        if candidates is not None and len(candidates):
+            d = geodesic_km(
+                lon, lat, ports["lon"].to_numpy()[candidates], ports["lat"].to_numpy()[candidates]
+            )
+            order = np.argsort(d, kind="stable")[: opts.ports_per_site]
+            picks = [(int(candidates[i]), float(d[i])) for i in order if d[i] <= opts.max_land_km]
+        if not picks and self.port_tree is not None:
+            dist, idx = _nearest(self.port_tree, [lon], [lat], opts.ports_per_site)
+            picks = [(int(i), float(x)) for i, x in zip(idx[0], dist[0], strict=True)]
+        for i, _ in picks:
+            self.leg(nid, self.port_ids[i], lon, lat, "nearest port")
+
+
+def _add_sea(build: _Build, layers: Layers) -> _Sea:
+    """MARNET's sea lanes as nodes and edges, closed passages left out, chokepoints tagged."""
+    G, opts, chokes = build.G, build.opts, layers.chokepoints
     closed_tags = set(opts.closed_passages)
     # a chokepoint id closes the searoute passages it maps to
     for rec in chokes.to_dict("records"):
@@ -301,8 +430,6 @@ def graph_from_layers(
     sea = _sea_lanes(closed_tags)
     passages = _tag_passages(sea, chokes)
     closed_ids = {c for c in opts.closed_passages if c in set(chokes["id"])}
-
-    G = nx.MultiDiGraph()
     G.graph.update(
         {
             "crs": "EPSG:4326",
@@ -312,7 +439,6 @@ def graph_from_layers(
             "sea_edges_dropped": sea.dropped_edges,
             "sea_nodes_merged": sea.merged_nodes,
             "name": "geosource route graph",
-            "layers": layers,
         }
     )
     sea_ids = [f"sea:{i}" for i in range(len(sea.lon))]
@@ -320,7 +446,6 @@ def graph_from_layers(
         (sid, {"kind": "sea", "lon": float(x), "lat": float(y)})
         for sid, x, y in zip(sea_ids, sea.lon, sea.lat, strict=True)
     )
-    edges: list[tuple[str, str, dict[str, Any]]] = []
     for a, b, km, p, tag in zip(sea.u, sea.v, sea.length, passages, sea.tag, strict=True):
         if p is not None and closed_ids & set(p.split(";")):
             continue
@@ -331,10 +456,14 @@ def graph_from_layers(
             "estimate": False,
             "searoute_passage": tag,
         }
-        edges.append((sea_ids[a], sea_ids[b], attrs))
-        edges.append((sea_ids[b], sea_ids[a], dict(attrs)))
+        build.both_ways(sea_ids[a], sea_ids[b], attrs)
+    return sea
 
-    # ports: attach each to its nearest sea node
+
+def _add_ports(build: _Build, layers: Layers, sea: _Sea) -> None:
+    """searoute's ports, each tied to its nearest sea node; inland ones left out unless a layer
+    documents them."""
+    G, opts = build.G, build.opts
     ports = load_ports()
     sea_tree = cKDTree(unit_vectors(sea.lon, sea.lat))
     _, nearest = sea_tree.query(unit_vectors(ports["lon"], ports["lat"]))
@@ -368,93 +497,16 @@ def graph_from_layers(
             "estimate": False,
             "searoute_passage": None,
         }
-        edges.append((pid, sea_ids[j], attrs))
-        edges.append((sea_ids[j], pid, dict(attrs)))
+        build.both_ways(pid, f"sea:{j}", attrs)
+    build.ports = ports
+    build.port_ids = port_ids
+    build.port_tree = cKDTree(unit_vectors(ports["lon"], ports["lat"]))
+    build.ports_by_country = {c: g.index.to_numpy() for c, g in ports.groupby("country")}
 
-    port_tree = cKDTree(unit_vectors(ports["lon"], ports["lat"]))
-    ports_by_country = {c: g.index.to_numpy() for c, g in ports.groupby("country")}
 
-    def land(a: str, b: str, km: float, why: str, factor: float | None = None) -> None:
-        attrs = {
-            "mode": "land",
-            "length_km": max(float(km) * (opts.circuity if factor is None else factor), 1e-6),
-            "passage": None,
-            "estimate": True,
-            "searoute_passage": None,
-            "basis": why,
-        }
-        edges.append((a, b, attrs))
-        edges.append((b, a, dict(attrs)))
-
-    friction = FrictionSurface(opts.friction) if opts.friction else None
-
-    def leg(nid: str, port: str, lon: float, lat: float, why: str) -> None:
-        plon, plat = G.nodes[port]["lon"], G.nodes[port]["lat"]
-        if friction is not None and nid.startswith("facility:"):
-            cost = friction.cost((lon, lat), (plon, plat))
-            if cost is not None:
-                land(nid, port, cost, f"{why}; least-cost path over {friction.name}", 1.0)
-                return
-        land(nid, port, float(geodesic_km(lon, lat, plon, plat)), why)
-
-    def attach_to_ports(
-        nid: str, lon: float, lat: float, country: str, documented: Sequence[str]
-    ) -> None:
-        known = [p for p in documented if node_id("port", p) in G]
-        if known:
-            for p in known:
-                leg(nid, node_id("port", p), lon, lat, "documented port")
-            return
-        candidates = ports_by_country.get(country)
-        if candidates is not None and len(candidates):
-            d = geodesic_km(
-                lon, lat, ports["lon"].to_numpy()[candidates], ports["lat"].to_numpy()[candidates]
-            )
-            order = np.argsort(d, kind="stable")[: opts.ports_per_site]
-            picks = [(int(candidates[i]), float(d[i])) for i in order if d[i] <= opts.max_land_km]
-        else:
-            picks = []
-        if not picks:  # landlocked, or no port of its own within reach: nearest ports anywhere
-            dist, idx = _nearest(port_tree, [lon], [lat], opts.ports_per_site)
-            picks = [(int(i), float(x)) for i, x in zip(idx[0], dist[0], strict=True)]
-        for i, _ in picks:
-            leg(nid, port_ids[i], lon, lat, "nearest port")
-
-    fac = layers.facilities
-    for r in fac.to_dict("records"):
-        nid = node_id("facility", r["id"])
-        G.add_node(
-            nid,
-            kind="facility",
-            lon=float(r["lon"]),
-            lat=float(r["lat"]),
-            name=r["name"],
-            country=r["country"],
-            mineral=r["mineral"],
-            stage=r["stage"],
-            status=r["status"],
-            facility=r["id"],
-        )
-        port = r.get("export_port")
-        attach_to_ports(
-            nid, r["lon"], r["lat"], r["country"], [port] if isinstance(port, str) else []
-        )
-
-    dem = layers.demand_centres
-    for r in dem.to_dict("records"):
-        nid = node_id("demand", r["id"])
-        G.add_node(
-            nid,
-            kind="demand",
-            lon=float(r["lon"]),
-            lat=float(r["lat"]),
-            name=r["name"],
-            country=r["country"],
-            demand=r["id"],
-        )
-        attach_to_ports(nid, r["lon"], r["lat"], r["country"], str(r["import_ports"]).split(";"))
-
-    # direct land legs: within a country, or along a documented corridor
+def _add_direct_legs(build: _Build, layers: Layers) -> None:
+    """Direct land legs between sites: within a country, or along a documented corridor."""
+    fac, dem = layers.facilities, layers.demand_centres
     sites = [
         (node_id("facility", r["id"]), r["country"], r["lon"], r["lat"], r["stage"], r["mineral"])
         for r in fac.to_dict("records")
@@ -464,19 +516,10 @@ def graph_from_layers(
         for r in dem.to_dict("records")
     ]
     corridor = {(a, b) for a, b in LAND_CORRIDORS} | {(b, a) for a, b in LAND_CORRIDORS}
-    next_stage = {
-        ("mining", "refining"),
-        ("refining", "manufacturing"),
-        ("recycling", "refining"),
-        ("refining", "demand"),
-        ("manufacturing", "demand"),
-        ("recycling", "demand"),
-        ("mining", "demand"),
-    }
     for i, (a, ca, xa, ya, sa, ma) in enumerate(sites):
         for b, cb, xb, yb, sb, mb in sites[i + 1 :]:
             facilities_pair = sa != "demand" and sb != "demand"
-            if not facilities_pair and (sa, sb) not in next_stage and (sb, sa) not in next_stage:
+            if not facilities_pair and (sa, sb) not in _NEXT_STAGE and (sb, sa) not in _NEXT_STAGE:
                 continue
             if ma is not None and mb is not None and ma != mb:
                 continue
@@ -487,15 +530,8 @@ def graph_from_layers(
             else:
                 continue
             d = float(geodesic_km(xa, ya, xb, yb))
-            if d <= opts.max_land_km * 2:
-                land(a, b, d, why)
-
-    if opts.air and len(layers.airports):
-        _add_air(G, layers, edges, land, opts)
-
-    G.add_edges_from(edges)
-    log.info("route graph: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
-    return G
+            if d <= build.opts.max_land_km * 2:
+                build.land(a, b, d, why)
 
 
 def _add_air(

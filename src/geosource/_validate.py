@@ -256,36 +256,38 @@ _DTYPES = DTYPES
 # list items that must name something known
 
 
+def _mineral_item(kind: str, item: str) -> str | None:
+    if kind == "demand_centres" and item.lower() == "all":
+        return None
+    try:
+        normalize_mineral(item, allow_context=kind == "export_controls")
+    except ValueError:
+        return f"{item!r} is not a known mineral (valid: {', '.join(MINERALS)})"
+    return None
+
+
+def _passage_item(kind: str, item: str) -> str | None:
+    if item in SEAROUTE_PASSAGES:
+        return None
+    return f"{item!r} is not a searoute passage (valid: {', '.join(SEAROUTE_PASSAGES)})"
+
+
+#: Per list field, the check of one item: an error message or ``None``.
+_LIST_ITEM_CHECKS: dict[str, Callable[[str, str], str | None]] = {
+    "minerals": _mineral_item,
+    "targets": lambda kind, item: _parse_country(item)[1],
+    "import_ports": lambda kind, item: _parse_locode(item)[1],
+    "searoute_passage": _passage_item,
+}
+
+
 def _check_list_items(kind: str, name: str, value: str) -> list[str]:
     """Messages for items of a `;` list that are not valid for this kind and field."""
     items = value.split(";")
-    errors: list[str] = []
-    if name == "minerals":
-        for item in items:
-            if kind == "demand_centres" and item.lower() == "all":
-                continue
-            try:
-                normalize_mineral(item, allow_context=kind == "export_controls")
-            except ValueError:
-                errors.append(f"{item!r} is not a known mineral (valid: {', '.join(MINERALS)})")
-    elif name == "targets":
-        if items != ["all"]:
-            for item in items:
-                _, err = _parse_country(item)
-                if err:
-                    errors.append(err)
-    elif name == "import_ports":
-        for item in items:
-            _, err = _parse_locode(item)
-            if err:
-                errors.append(err)
-    elif name == "searoute_passage":
-        for item in items:
-            if item not in SEAROUTE_PASSAGES:
-                errors.append(
-                    f"{item!r} is not a searoute passage (valid: {', '.join(SEAROUTE_PASSAGES)})"
-                )
-    return errors
+    check = _LIST_ITEM_CHECKS.get(name)
+    if check is None or (name == "targets" and items == ["all"]):
+        return []
+    return [err for err in (check(kind, item) for item in items) if err]
 
 
 def _normalise_list(kind: str, name: str, value: str) -> str:
@@ -328,6 +330,129 @@ def _canonical_columns(frame: pd.DataFrame, spec: LayerSpec) -> dict[str, str]:
     return renames
 
 
+def _split_geometry(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, gpd.GeoSeries | None]:
+    """A plain frame and its geometry (reprojected to EPSG:4326, with a warning), if any."""
+    if not (isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns):
+        return frame, None
+    crs = frame.crs
+    if crs is not None and not crs.equals("EPSG:4326"):
+        warnings.warn(
+            f"{file}: reprojected from {crs.to_string()} to EPSG:4326 (WGS84 lon/lat)",
+            ReprojectedWarning,
+            stacklevel=4,
+        )
+        frame = frame.to_crs("EPSG:4326")
+    geom = frame.geometry
+    return pd.DataFrame(frame.drop(columns=frame.geometry.name)), geom
+
+
+def _points_from_geometry(
+    frame: pd.DataFrame, geom: gpd.GeoSeries, file: str, problems: list[Problem]
+) -> tuple[gpd.GeoSeries, set[int]]:
+    """Points given as geometry only: lon/lat derived (in place) from 2D points; every other
+    geometry is a problem of its row. Returns the geometry and the rows that are not points."""
+    geom = geom.map(_single_point)  # formats that promote points to one-part MultiPoints
+    not_points: set[int] = set()
+    for i, g in enumerate(geom):
+        problem = _not_a_point(g)
+        if problem is not None:
+            problems.append(Problem(file, i + 1, "geometry", *problem))
+            not_points.add(i)
+    for axis, coord in (("lon", "x"), ("lat", "y")):
+        if axis not in frame.columns:
+            frame[axis] = [
+                np.nan if i in not_points or g is None or g.is_empty else getattr(g, coord)
+                for i, g in enumerate(geom)
+            ]
+    return geom, not_points
+
+
+def _missing_columns(
+    frame: pd.DataFrame, geom: gpd.GeoSeries | None, spec: LayerSpec, file: str
+) -> list[Problem]:
+    """One problem per required column (or polygon geometry) the frame lacks."""
+    problems = []
+    if (
+        spec.geometry == "polygon"
+        and geom is None
+        and "geometry_wkt" not in frame.columns
+        and len(frame)
+    ):
+        problems.append(
+            Problem(
+                file,
+                None,
+                "geometry_wkt",
+                "missing column",
+                "add a `geometry_wkt` column with a WKT POLYGON per row",
+            )
+        )
+    for f in spec.fields:
+        if f.required and f.name not in frame.columns:
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f.name,
+                    "missing column",
+                    f"add a `{f.name}` column ({f.doc or f.type})"
+                    + (f"; {f.fix}" if f.fix else ""),
+                )
+            )
+    return problems
+
+
+def _parse_cell(kind: str, f: FieldSpec, raw: Any) -> tuple[Any, str | None]:
+    """One cell parsed by its field's type (lists checked item by item and normalised)."""
+    parser = _PARSERS[f.type]
+    if f.type == "country" and kind == "production":
+        parser = _aggregate_country_parser
+    value, err = parser(raw)
+    if err is None and f.type == "list" and value is not _NA:
+        item_errors = _check_list_items(kind, f.name, str(value))
+        if item_errors:
+            return value, "; ".join(item_errors)
+        value = _normalise_list(kind, f.name, str(value))
+    return value, err
+
+
+def _parse_fields(
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    file: str,
+    problems: list[Problem],
+    failed: set[tuple[int, str]],
+) -> pd.DataFrame:
+    """Every field parsed by type; a cell that fails is a problem, marked failed and left NA."""
+    out = frame.copy()
+    for f in spec.fields:
+        if f.name not in frame.columns:
+            if not f.required:
+                out[f.name] = _series([_NA] * len(frame), f.type)
+            continue
+        values: list[Any] = []
+        for i, raw in enumerate(frame[f.name].tolist()):
+            value, err = _parse_cell(spec.kind, f, raw)
+            if err is not None:
+                problems.append(Problem(file, i + 1, f.name, err, f.fix))
+                failed.add((i, f.name))
+                value = _NA
+            values.append(value)
+        out[f.name] = _series(values, f.type)
+    return out
+
+
+def _blank_user_text(out: pd.DataFrame, spec: LayerSpec) -> None:
+    """A user's own text columns: an empty cell is missing, as every format can store it."""
+    for col in out.columns:
+        if (
+            col not in spec.names
+            and col != "geometry_wkt"
+            and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype))
+        ):
+            out[col] = out[col].mask(out[col].astype("str").eq(""))
+
+
 def validate_frame(
     frame: pd.DataFrame,
     kind: str,
@@ -361,106 +486,21 @@ def validate_frame(
     for old, new in renamed.items():
         log.info("%s: column %r read as %r", file, old, new)
 
-    crs = getattr(frame, "crs", None)
-    geom: gpd.GeoSeries | None = None
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
-        if crs is not None and not crs.equals("EPSG:4326"):
-            warnings.warn(
-                f"{file}: reprojected from {crs.to_string()} to EPSG:4326 (WGS84 lon/lat)",
-                ReprojectedWarning,
-                stacklevel=3,
-            )
-            frame = frame.to_crs("EPSG:4326")
-        geom = frame.geometry
-        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-
+    frame, geom = _split_geometry(frame, file)
     if len(frame) == 0:
         problems.append(
             Problem(
                 file, None, None, "the file has no rows", "add at least one row below the header"
             )
         )
-
-    # points given as geometry only: derive lon/lat (only from 2D points)
     not_points: set[int] = set()
     if spec.geometry == "point" and geom is not None:
-        geom = geom.map(_single_point)  # formats that promote points to one-part MultiPoints
-        for i, g in enumerate(geom):
-            problem = _not_a_point(g)
-            if problem is not None:
-                problems.append(Problem(file, i + 1, "geometry", *problem))
-                not_points.add(i)
-        for axis, coord in (("lon", "x"), ("lat", "y")):
-            if axis not in frame.columns:
-                frame[axis] = [
-                    np.nan if i in not_points or g is None or g.is_empty else getattr(g, coord)
-                    for i, g in enumerate(geom)
-                ]
-
-    if (
-        spec.geometry == "polygon"
-        and geom is None
-        and "geometry_wkt" not in frame.columns
-        and len(frame)
-    ):
-        problems.append(
-            Problem(
-                file,
-                None,
-                "geometry_wkt",
-                "missing column",
-                "add a `geometry_wkt` column with a WKT POLYGON per row",
-            )
-        )
-
-    missing = [f.name for f in spec.fields if f.required and f.name not in frame.columns]
-    for name in missing:
-        f = spec.field(name)
-        problems.append(
-            Problem(
-                file,
-                None,
-                name,
-                "missing column",
-                f"add a `{name}` column ({f.doc or f.type})" + (f"; {f.fix}" if f.fix else ""),
-            )
-        )
-
-    out = frame.copy()
+        geom, not_points = _points_from_geometry(frame, geom, file, problems)
+    problems.extend(_missing_columns(frame, geom, spec, file))
     # a row whose geometry is not a point has no lon/lat to check further
     failed: set[tuple[int, str]] = {(i, axis) for i in not_points for axis in ("lon", "lat")}
-    for f in spec.fields:
-        if f.name not in frame.columns:
-            if not f.required:
-                out[f.name] = _series([_NA] * len(frame), f.type)
-            continue
-        parser = _PARSERS[f.type]
-        if f.type == "country" and kind == "production":
-            parser = _aggregate_country_parser
-        values: list[Any] = []
-        for i, raw in enumerate(frame[f.name].tolist()):
-            value, err = parser(raw)
-            if err is None and f.type == "list" and value is not _NA:
-                item_errors = _check_list_items(kind, f.name, str(value))
-                if item_errors:
-                    err = "; ".join(item_errors)
-                else:
-                    value = _normalise_list(kind, f.name, str(value))
-            if err is not None:
-                problems.append(Problem(file, i + 1, f.name, err, f.fix))
-                failed.add((i, f.name))
-                value = _NA
-            values.append(value)
-        out[f.name] = _series(values, f.type)
-
-    # a user's own text columns: an empty cell is missing, as every format can store it
-    for col in out.columns:
-        if (
-            col not in spec.names
-            and col != "geometry_wkt"
-            and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype))
-        ):
-            out[col] = out[col].mask(out[col].astype("str").eq(""))
+    out = _parse_fields(frame, spec, file, problems, failed)
+    _blank_user_text(out, spec)
     problems.extend(_swap_checks(out, spec, file, failed))
     # pandera: emptiness, choices, ranges, patterns, uniqueness
     problems.extend(_run_pandera(out, spec, file, failed))
@@ -610,74 +650,93 @@ def _build_geometry(
     problems: list[Problem],
     failed: set[tuple[int, str]],
 ) -> list[Any]:
-    n = len(out)
     if spec.geometry is None:
         return []
     if spec.geometry == "point":
-        lon = (
-            out["lon"].to_numpy(dtype=float, na_value=np.nan)
-            if "lon" in out
-            else np.full(n, np.nan)
-        )
-        lat = (
-            out["lat"].to_numpy(dtype=float, na_value=np.nan)
-            if "lat" in out
-            else np.full(n, np.nan)
-        )
-        points = [
-            shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None
-            for x, y in zip(lon, lat, strict=True)
-        ]
-        if geom is not None and "lon" in frame.columns and "lat" in frame.columns:
-            for i, (g, p) in enumerate(zip(geom, points, strict=True)):
-                if g is None or p is None or g.is_empty or (i, "lon") in failed:
-                    continue
-                if g.geom_type != "Point" or g.distance(p) > 1e-6:
-                    problems.append(
-                        Problem(
-                            file,
-                            i + 1,
-                            "geometry",
-                            f"geometry {g.wkt[:60]} does not match lon/lat ({p.x:g}, {p.y:g})",
-                            "make the geometry and the lon/lat columns agree, or drop one of them",
-                        )
+        return _point_geometry(out, frame, geom, file, problems, failed)
+    return _polygon_geometry(frame, geom, file, problems)
+
+
+def _point_geometry(
+    out: pd.DataFrame,
+    frame: pd.DataFrame,
+    geom: gpd.GeoSeries | None,
+    file: str,
+    problems: list[Problem],
+    failed: set[tuple[int, str]],
+) -> list[Any]:
+    """Points from the parsed lon/lat; a geometry given as well must agree with them."""
+    n = len(out)
+    lon = out["lon"].to_numpy(dtype=float, na_value=np.nan) if "lon" in out else np.full(n, np.nan)
+    lat = out["lat"].to_numpy(dtype=float, na_value=np.nan) if "lat" in out else np.full(n, np.nan)
+    points = [
+        shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None
+        for x, y in zip(lon, lat, strict=True)
+    ]
+    if geom is not None and "lon" in frame.columns and "lat" in frame.columns:
+        for i, (g, p) in enumerate(zip(geom, points, strict=True)):
+            if g is None or p is None or g.is_empty or (i, "lon") in failed:
+                continue
+            if g.geom_type != "Point" or g.distance(p) > 1e-6:
+                problems.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        "geometry",
+                        f"geometry {g.wkt[:60]} does not match lon/lat ({p.x:g}, {p.y:g})",
+                        "make the geometry and the lon/lat columns agree, or drop one of them",
                     )
-        return points
-    # polygons: from the geometry column, or from geometry_wkt text
+                )
+    return points
+
+
+def _wkt_polygons(frame: pd.DataFrame, file: str, problems: list[Problem]) -> list[Any]:
+    """Geometries parsed from the ``geometry_wkt`` text column (``None`` where empty or bad)."""
     geoms: list[Any] = []
+    for i, text in enumerate(frame["geometry_wkt"].tolist()):
+        if _is_missing(text):
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "geometry_wkt",
+                    "is empty",
+                    "give a WKT POLYGON across the passage",
+                )
+            )
+            geoms.append(None)
+            continue
+        try:
+            g = shapely.from_wkt(str(text))
+        except shapely.errors.GEOSException as exc:
+            problems.append(
+                Problem(
+                    file,
+                    i + 1,
+                    "geometry_wkt",
+                    f"is not valid WKT ({exc})",
+                    "write e.g. POLYGON ((lon lat, lon lat, ...))",
+                )
+            )
+            geoms.append(None)
+            continue
+        geoms.append(g)
+    return geoms
+
+
+def _polygon_geometry(
+    frame: pd.DataFrame,
+    geom: gpd.GeoSeries | None,
+    file: str,
+    problems: list[Problem],
+) -> list[Any]:
+    """Polygons from the geometry column, or from ``geometry_wkt`` text, each checked."""
     if geom is not None:
         geoms = list(geom)
     elif "geometry_wkt" in frame.columns:
-        for i, text in enumerate(frame["geometry_wkt"].tolist()):
-            if _is_missing(text):
-                problems.append(
-                    Problem(
-                        file,
-                        i + 1,
-                        "geometry_wkt",
-                        "is empty",
-                        "give a WKT POLYGON across the passage",
-                    )
-                )
-                geoms.append(None)
-                continue
-            try:
-                g = shapely.from_wkt(str(text))
-            except shapely.errors.GEOSException as exc:
-                problems.append(
-                    Problem(
-                        file,
-                        i + 1,
-                        "geometry_wkt",
-                        f"is not valid WKT ({exc})",
-                        "write e.g. POLYGON ((lon lat, lon lat, ...))",
-                    )
-                )
-                geoms.append(None)
-                continue
-            geoms.append(g)
+        geoms = _wkt_polygons(frame, file, problems)
     else:
-        geoms = [None] * n
+        geoms = [None] * len(frame)
     for i, g in enumerate(geoms):
         if g is None:
             continue

@@ -27,6 +27,7 @@ optimistic where the rest of the world would outbid them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import weakref
@@ -350,20 +351,54 @@ def _capacities(lay: Layers, finals: tuple[str, ...]) -> dict[str, dict[str, flo
     return out
 
 
-def _solve(
-    frame: pd.DataFrame,
-    rows: pd.DataFrame,
-    lay: Layers,
-    mid: str,
-    finals: tuple[str, ...],
-    day: dt.date,
-    scenario: str | None,
-    country_cap: tuple[str, float] | None = None,
-) -> WorldAllocation:
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
+@dataclass
+class _Rows:
+    """Sparse rows of a constraint block: ``(row, column, value)`` triplets and right-hand sides."""
 
-    caps = _capacities(lay, finals)
+    r: list[int] = field(default_factory=list)
+    c: list[int] = field(default_factory=list)
+    v: list[float] = field(default_factory=list)
+    rhs: list[float] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def add(self, row: int, col: int, value: float) -> None:
+        self.r.append(row)
+        self.c.append(col)
+        self.v.append(value)
+
+
+@dataclass
+class _Problem:
+    """The allocation LP's variables: one per usable chain of a named buyer, one per chain the
+    rest of the world may take, one unmet-demand variable per buyer (then offtake slacks)."""
+
+    chains: pd.DataFrame
+    row_chains: pd.DataFrame
+    buyers: list[str]
+    demand: np.ndarray
+    content: np.ndarray
+    row_content: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.chains) + len(self.row_chains) + len(self.buyers)
+
+    @functools.cached_property
+    def b_pos(self) -> dict[str, int]:
+        return {b: i for i, b in enumerate(self.buyers)}
+
+    def buyer_of(self, j: int) -> int | None:
+        """The demand row chain ``j`` of a named buyer serves (EU members share the EU's)."""
+        qb = str(self.chains["query"].iat[j])
+        pos = self.b_pos
+        return pos.get(qb if qb in pos else _iso(qb))
+
+
+def _usable_chains(
+    frame: pd.DataFrame, caps: dict[str, dict[str, float]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Chains through facilities of known capacity, and the facilities left out (with how many
+    chains each would have carried)."""
     unknown = {
         fid
         for chain, f in zip(frame["chain"], frame["product"], strict=True)
@@ -377,94 +412,72 @@ def _solve(
         ),
         columns=["id", "chains_left_out"],
     ).assign(reason="capacity unknown or zero in the facilities layer")
-    usable = frame[ok]
-    chains = usable[usable["blocked"] == ""].reset_index(drop=True)
-    buyers = list(rows["buyer"])
-    has_row = "ROW" in buyers
-    # ROW (no demand centre) may take any chain whose product could legally go to a country no
-    # measure names, at cost 1: one extra variable per distinct such chain
-    legal = usable[usable["_row_ok"]].drop_duplicates(["chain", "product"])
-    row_chains = legal.reset_index(drop=True) if has_row else legal.iloc[0:0]
-    n_c, n_r, n_b = len(chains), len(row_chains), len(buyers)
-    n = n_c + n_r + n_b
-    content = np.array([PRODUCTS[f].content for f in chains["product"]], dtype=float)
-    row_content = np.array([PRODUCTS[f].content for f in row_chains["product"]], dtype=float)
-    cost = np.concatenate(
-        [
-            _chain_cost(chains),
-            _chain_cost(row_chains) + ROW_PREMIUM_USD,
-            np.full(n_b, UNMET_COST_USD),
-        ]
-    )
+    return frame[ok], excluded
 
-    # demand equalities (query label is the buyer code; EU members share the EU's demand)
-    b_pos = {b: i for i, b in enumerate(buyers)}
-    q = chains["query"].map(lambda x: "EU" if x == "EU" else x)
-    r_idx, c_idx, vals = [], [], []
-    for j, (qb, cont) in enumerate(zip(q, content, strict=True)):
-        key = qb if qb in b_pos else _iso(qb)
-        if key in b_pos:
-            r_idx.append(b_pos[key])
-            c_idx.append(j)
-            vals.append(cont)
-    if has_row:
-        for k, cont in enumerate(row_content):
-            r_idx.append(b_pos["ROW"])
-            c_idx.append(n_c + k)
-            vals.append(cont)
-    for i in range(n_b):
-        r_idx.append(i)
-        c_idx.append(n_c + n_r + i)
-        vals.append(1.0)
-    a_eq = coo_matrix((vals, (r_idx, c_idx)), shape=(n_b, n)).tocsr()
-    b_eq = rows["demand"].to_numpy(dtype=float)
 
-    # facility capacities (each chain through f uses x / cap_f(F) of f)
-    fac_ids = sorted({fid for c in (*chains["chain"], *row_chains["chain"]) for fid in c})
+def _demand_block(pb: _Problem) -> Any:
+    """Σ content·x over a buyer's chains + unmet = demand, one row per buyer."""
+    from scipy.sparse import coo_matrix
+
+    n_c, n_r = len(pb.chains), len(pb.row_chains)
+    rows = _Rows()
+    for j, cont in enumerate(pb.content):
+        b = pb.buyer_of(j)
+        if b is not None:
+            rows.add(b, j, cont)
+    if "ROW" in pb.b_pos:
+        for k, cont in enumerate(pb.row_content):
+            rows.add(pb.b_pos["ROW"], n_c + k, cont)
+    for i in range(len(pb.buyers)):
+        rows.add(i, n_c + n_r + i, 1.0)
+    return coo_matrix((rows.v, (rows.r, rows.c)), shape=(len(pb.buyers), pb.n)).tocsr()
+
+
+def _capacity_block(pb: _Problem, caps: dict[str, dict[str, float]]) -> tuple[_Rows, list[str]]:
+    """Each facility's share of its capacity used: Σ x / cap_f(F) over the chains through it
+    (a chain of product F uses x / cap_f(F) of facility f) is at most 1."""
+    fac_ids = sorted({fid for c in (*pb.chains["chain"], *pb.row_chains["chain"]) for fid in c})
     f_pos = {fid: i for i, fid in enumerate(fac_ids)}
-    r2, c2, v2 = [], [], []
-    for j, (chain, f) in enumerate(zip(chains["chain"], chains["product"], strict=True)):
-        for fid in chain:
-            r2.append(f_pos[fid])
-            c2.append(j)
-            v2.append(1.0 / caps[f][fid])
-    for k, (chain, f) in enumerate(zip(row_chains["chain"], row_chains["product"], strict=True)):
-        for fid in chain:
-            r2.append(f_pos[fid])
-            c2.append(n_c + k)
-            v2.append(1.0 / caps[f][fid])
-    n_fac = len(fac_ids)
-    b_ub_list = [1.0] * n_fac
-    cap_rows: list[str] = []
-    if country_cap is not None:
-        # for the capped buyer: per stage and country, content supplied <= share x demand
-        who, share = country_cap
-        target = b_pos.get(who if who in b_pos else _iso(who))
-        if target is None:
-            raise ValueError(f"max_country_share: {who!r} is not a buyer of the demand rows")
-        mine = [j for j, qb in enumerate(q) if (qb if qb in b_pos else _iso(qb)) == buyers[target]]
-        groups: dict[tuple[str, str], list[int]] = {}
-        for j in mine:
-            countries = cast(tuple[str, ...], chains["chain_countries"].iat[j])
-            groups.setdefault(("source", str(countries[0])), []).append(j)
-            groups.setdefault(("processing", str(chains["plant_country"].iat[j])), []).append(j)
-        for (stage, country), js in sorted(groups.items()):
-            for j in js:
-                r2.append(n_fac + len(cap_rows))
-                c2.append(j)
-                v2.append(content[j])
-            cap_rows.append(f"{stage}:{country}")
-            b_ub_list.append(share * float(b_eq[target]))
-    a_ub = coo_matrix((v2, (r2, c2)), shape=(n_fac + len(cap_rows), n)).tocsr()
-    b_ub = np.array(b_ub_list, dtype=float)
-    # documented offtakes first: each buyer's chains through the supplier carry at least the
-    # contracted content, or a slack pays OFFTAKE_COST_USD a tonne (below unmet demand)
-    deals = _offtakes_in_force(lay, mid, day, set(fac_ids))
-    # deals of one buyer with one supplier share the same chains: one row for their sum
+    rows = _Rows(rhs=[1.0] * len(fac_ids), names=list(fac_ids))
+    offset = 0
+    for frame in (pb.chains, pb.row_chains):
+        for j, (chain, f) in enumerate(zip(frame["chain"], frame["product"], strict=True)):
+            for fid in chain:
+                rows.add(f_pos[fid], offset + j, 1.0 / caps[f][fid])
+        offset += len(frame)
+    return rows, fac_ids
+
+
+def _share_cap_block(rows: _Rows, pb: _Problem, country_cap: tuple[str, float]) -> list[str]:
+    """For the capped buyer: per stage and country, content supplied <= share x demand. Adds
+    the rows to ``rows`` and returns their names."""
+    who, share = country_cap
+    target = pb.b_pos.get(who if who in pb.b_pos else _iso(who))
+    if target is None:
+        raise ValueError(f"max_country_share: {who!r} is not a buyer of the demand rows")
+    groups: dict[tuple[str, str], list[int]] = {}
+    for j in range(len(pb.chains)):
+        if pb.buyer_of(j) != target:
+            continue
+        countries = cast(tuple[str, ...], pb.chains["chain_countries"].iat[j])
+        groups.setdefault(("source", str(countries[0])), []).append(j)
+        groups.setdefault(("processing", str(pb.chains["plant_country"].iat[j])), []).append(j)
+    names = []
+    for (stage, country), js in sorted(groups.items()):
+        row = len(rows.rhs)
+        for j in js:
+            rows.add(row, j, float(pb.content[j]))
+        rows.rhs.append(share * float(pb.demand[target]))
+        names.append(f"{stage}:{country}")
+    return names
+
+
+def _grouped_deals(deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deals of one buyer with one supplier share the same chains: one row for their sum."""
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for deal in deals:
         grouped.setdefault((deal["facility"], deal["buyer_country"]), []).append(deal)
-    deals = [
+    return [
         {
             "id": ";".join(d["id"] for d in group),
             "facility": fid,
@@ -475,58 +488,40 @@ def _solve(
         }
         for (fid, buyer), group in sorted(grouped.items())
     ]
+
+
+def _offtake_block(pb: _Problem, deals: list[dict[str, Any]]) -> tuple[_Rows, list[dict[str, Any]]]:
+    """Documented offtakes first: each buyer's chains through the supplier carry at least the
+    contracted content (up to the buyer's demand), or a slack variable (column ``n + k``)
+    pays OFFTAKE_COST_USD a tonne, below the cost of unmet demand."""
+    rows = _Rows()
     off_rows: list[dict[str, Any]] = []
-    r3: list[int] = []
-    c3: list[int] = []
-    v3: list[float] = []
-    rhs3: list[float] = []
+    pos = pb.b_pos
     for deal in deals:
         key = deal["buyer_country"]
-        if key not in b_pos:
+        if key not in pos:
             off_rows.append({**deal, "honoured_t": 0.0, "note": "buyer has no demand row"})
             continue
         js = [
             j
-            for j, (qb, chain) in enumerate(zip(q, chains["chain"], strict=True))
-            if (qb if qb in b_pos else _iso(qb)) == key and deal["facility"] in chain
+            for j, chain in enumerate(pb.chains["chain"])
+            if pb.buyer_of(j) == pos[key] and deal["facility"] in chain
         ]
-        k = len(rhs3)
+        k = len(rows.rhs)
         for j in js:
-            r3.append(k)
-            c3.append(j)
-            v3.append(-content[j])
-        r3.append(k)
-        c3.append(n + k)
-        v3.append(-1.0)
+            rows.add(k, j, -float(pb.content[j]))
+        rows.add(k, pb.n + k, -1.0)
         # a buyer cannot take more than it demands: the deal binds up to that
-        demand_k = float(b_eq[b_pos[key]])
-        rhs3.append(-min(deal["content_t"], demand_k))
+        demand_k = float(pb.demand[pos[key]])
+        rows.rhs.append(-min(deal["content_t"], demand_k))
         off_rows.append(
             {**deal, "row": k, "chains": len(js), "cap": demand_k, "demand_t": demand_k}
         )
-    n_o = len(rhs3)
-    if n_o:
-        from scipy.sparse import hstack, vstack
+    return rows, off_rows
 
-        a_ub = vstack(
-            [
-                hstack([a_ub, coo_matrix((a_ub.shape[0], n_o))]),
-                coo_matrix((v3, (r3, c3)), shape=(n_o, n + n_o)),
-            ]
-        ).tocsr()
-        a_eq = hstack([a_eq, coo_matrix((a_eq.shape[0], n_o))]).tocsr()
-        b_ub = np.concatenate([b_ub, np.array(rhs3, dtype=float)])
-        cost = np.concatenate([cost, np.full(n_o, OFFTAKE_COST_USD)])
-    res = linprog(
-        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs"
-    )
-    if res.status != 0:
-        raise RuntimeError(f"the allocation LP did not solve: {res.message}")
-    slack = res.x[n:]
-    x = res.x[:n]
-    a_ub = a_ub[: n_fac + len(cap_rows), :n]
-    b_ub = b_ub[: n_fac + len(cap_rows)]
-    offtakes = pd.DataFrame(
+
+def _offtake_table(off_rows: list[dict[str, Any]], slack: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "id": d["id"],
@@ -555,6 +550,73 @@ def _solve(
             "note",
         ],
     )
+
+
+def _solve(
+    frame: pd.DataFrame,
+    rows: pd.DataFrame,
+    lay: Layers,
+    mid: str,
+    finals: tuple[str, ...],
+    day: dt.date,
+    scenario: str | None,
+    country_cap: tuple[str, float] | None = None,
+) -> WorldAllocation:
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, hstack, vstack
+
+    caps = _capacities(lay, finals)
+    usable, excluded = _usable_chains(frame, caps)
+    chains = usable[usable["blocked"] == ""].reset_index(drop=True)
+    buyers = list(rows["buyer"])
+    # ROW (no demand centre) may take any chain whose product could legally go to a country no
+    # measure names, at a premium: one extra variable per distinct such chain
+    legal = usable[usable["_row_ok"]].drop_duplicates(["chain", "product"])
+    row_chains = legal.reset_index(drop=True) if "ROW" in buyers else legal.iloc[0:0]
+    pb = _Problem(
+        chains,
+        row_chains,
+        buyers,
+        rows["demand"].to_numpy(dtype=float),
+        np.array([PRODUCTS[f].content for f in chains["product"]], dtype=float),
+        np.array([PRODUCTS[f].content for f in row_chains["product"]], dtype=float),
+    )
+    n = pb.n
+    cost = np.concatenate(
+        [
+            _chain_cost(chains),
+            _chain_cost(row_chains) + ROW_PREMIUM_USD,
+            np.full(len(buyers), UNMET_COST_USD),
+        ]
+    )
+    a_eq = _demand_block(pb)
+    ub, fac_ids = _capacity_block(pb, caps)
+    n_fac = len(fac_ids)
+    cap_rows = _share_cap_block(ub, pb, country_cap) if country_cap is not None else []
+    a_ub = coo_matrix((ub.v, (ub.r, ub.c)), shape=(len(ub.rhs), n)).tocsr()
+    b_ub = np.array(ub.rhs, dtype=float)
+    off, off_rows = _offtake_block(
+        pb, _grouped_deals(_offtakes_in_force(lay, mid, day, set(fac_ids)))
+    )
+    n_o = len(off.rhs)
+    if n_o:
+        a_ub = vstack(
+            [
+                hstack([a_ub, coo_matrix((a_ub.shape[0], n_o))]),
+                coo_matrix((off.v, (off.r, off.c)), shape=(n_o, n + n_o)),
+            ]
+        ).tocsr()
+        a_eq = hstack([a_eq, coo_matrix((a_eq.shape[0], n_o))]).tocsr()
+        b_ub = np.concatenate([b_ub, np.array(off.rhs, dtype=float)])
+        cost = np.concatenate([cost, np.full(n_o, OFFTAKE_COST_USD)])
+    res = linprog(
+        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=pb.demand, bounds=(0, None), method="highs"
+    )
+    if res.status != 0:
+        raise RuntimeError(f"the allocation LP did not solve: {res.message}")
+    x = res.x[:n]
+    a_ub = a_ub[: n_fac + len(cap_rows), :n]
+    b_ub = b_ub[: n_fac + len(cap_rows)]
     load = a_ub @ x
     tight = [
         f"max_country_share:{name}"
@@ -576,7 +638,7 @@ def _solve(
         scenario,
     )
     out.binding = [*out.binding, *tight]
-    out.offtakes = offtakes
+    out.offtakes = _offtake_table(off_rows, res.x[n:])
     out.problem = {
         "chains": chains,
         "row_chains": row_chains,

@@ -1,105 +1,13 @@
-"""Allocation under capacity: conservation, capacities, caps, and brute-force optimality on small
-SYNTHETIC networks (hypothesis-generated; not real facilities)."""
+"""One buyer's allocation under capacity: conservation, capacities and country-share caps on the
+bundled layers. The world programme it is a row of is checked against hand-computed answers in
+test_world.py."""
 
 from __future__ import annotations
 
-import itertools
-
-import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import geosource as gs
 from geosource.chains import facility_capacity
-from geosource.flows import UNMET_COST, _solve_flow, _solve_lp
-
-
-@st.composite
-def networks(draw):
-    """A small synthetic network: 1-3 sources, 1-3 plants, 1-4 chains, integer capacities."""
-    n_src = draw(st.integers(1, 3))
-    n_pl = draw(st.integers(1, 3))
-    pairs = draw(
-        st.lists(
-            st.tuples(st.integers(0, n_src - 1), st.integers(0, n_pl - 1)),
-            min_size=1,
-            max_size=4,
-            unique=True,
-        )
-    )
-    source = np.array([p[0] for p in pairs])
-    plant = np.array([p[1] for p in pairs])
-    cost = (
-        np.array(draw(st.lists(st.integers(1, 20), min_size=len(pairs), max_size=len(pairs))))
-        / 20.0
-    )
-    src_cap = np.array(
-        draw(st.lists(st.integers(0, 4), min_size=n_src, max_size=n_src)), dtype=float
-    )
-    plant_cap = np.array(
-        draw(st.lists(st.integers(0, 4), min_size=n_pl, max_size=n_pl)), dtype=float
-    )
-    demand = float(draw(st.integers(1, 6)))
-    return cost, source, plant, src_cap, plant_cap, demand
-
-
-def brute_force(cost, source, plant, src_cap, plant_cap, demand):
-    """Every integer flow vector: with integer data the min-cost flow optimum is integral."""
-    best = np.inf
-    for x in itertools.product(range(int(demand) + 1), repeat=len(cost)):
-        x = np.array(x, dtype=float)
-        if x.sum() > demand:
-            continue
-        if any(x[source == s].sum() > c for s, c in enumerate(src_cap)):
-            continue
-        if any(x[plant == p].sum() > c for p, c in enumerate(plant_cap)):
-            continue
-        best = min(best, float(cost @ x + UNMET_COST * (demand - x.sum())))
-    return best
-
-
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@SETTINGS
-@given(networks())
-def test_min_cost_flow_equals_brute_force(net):
-    cost, source, plant, src_cap, plant_cap, demand = net
-    x, unmet = _solve_flow(cost, source, plant, src_cap, plant_cap, demand)
-    total = float(cost @ x + UNMET_COST * unmet)
-    assert total == pytest.approx(brute_force(*net), abs=1e-6)
-    # conservation and capacities
-    assert x.sum() + unmet == pytest.approx(demand)
-    for s, c in enumerate(src_cap):
-        assert x[source == s].sum() <= c + 1e-9
-    for p, c in enumerate(plant_cap):
-        assert x[plant == p].sum() <= c + 1e-9
-
-
-@SETTINGS
-@given(networks())
-def test_linear_programme_agrees_with_network_simplex(net):
-    cost, source, plant, src_cap, plant_cap, demand = net
-    x1, u1 = _solve_flow(*net)
-    x2, u2 = _solve_lp(cost, source, plant, src_cap, plant_cap, demand, [], None)
-    assert float(cost @ x1 + UNMET_COST * u1) == pytest.approx(
-        float(cost @ x2 + UNMET_COST * u2), abs=1e-6
-    )
-
-
-@SETTINGS
-@given(networks(), st.sampled_from([0.34, 0.5, 0.75]))
-def test_share_cap_is_respected_and_costs_at_least_as_much(net, cap):
-    cost, source, plant, src_cap, plant_cap, demand = net
-    groups = [np.flatnonzero(source == s) for s in range(len(src_cap))]
-    x, unmet = _solve_lp(cost, source, plant, src_cap, plant_cap, demand, groups, cap)
-    supplied = x.sum()
-    for g in groups:
-        assert x[g].sum() <= cap * supplied + 1e-6
-    assert supplied + unmet == pytest.approx(demand)
-    free = brute_force(*net)
-    assert float(cost @ x + UNMET_COST * unmet) >= free - 1e-6
 
 
 def test_allocation_on_bundled_data(G):

@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 from . import errors as errors
+from ._version import __version__ as __version__
 from .chains import ChainOptions as ChainOptions
 from .chains import chains as chains
 from .countries import country_name as country_name
@@ -80,8 +81,6 @@ from .world import WorldAllocation as WorldAllocation
 from .world import allocate_world as allocate_world
 from .world import compare_allocations as compare_allocations
 from .world import compare_supply_mix as compare_supply_mix
-
-__version__ = "0.1.0"
 
 __all__ = [
     "LAYER_KINDS",

@@ -8,11 +8,12 @@ or range) and how to fix a bad value. :func:`pandera_schema` turns a kind's spec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
-
-import pandera.pandas as pa
+from typing import TYPE_CHECKING, Literal
 
 from .minerals import MINERALS, STAGES
+
+if TYPE_CHECKING:  # pandera is imported when a layer is first validated, not with the package
+    import pandera.pandas as pa
 
 FieldType = Literal["str", "float", "int", "bool", "date", "list", "country", "mineral", "locode"]
 GeometryKind = Literal["point", "polygon", "multipolygon"] | None
@@ -933,6 +934,8 @@ def pandera_schema(spec: LayerSpec) -> pa.DataFrameSchema:
     Types have been parsed before this runs; the schema checks emptiness, allowed values, ranges,
     patterns and uniqueness, collecting every failure (use ``lazy=True``).
     """
+    import pandera.pandas as pa
+
     columns: dict[str, pa.Column] = {}
     for f in spec.fields:
         checks: list[pa.Check] = []

@@ -19,7 +19,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pandera.errors
 import shapely
 
 from ._schemas import DTYPES, SPECS, FieldSpec, LayerSpec, pandera_schema
@@ -248,8 +247,6 @@ _PARSERS: dict[str, Callable[[object], Parsed]] = {
     "locode": _parse_locode,
     "country": _parse_country,
 }
-
-_DTYPES = DTYPES
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,7 +523,7 @@ def validate_frame(
 
 def _series(values: list[Any], type_: str) -> pd.Series:
     """A column of parsed values in the field type's canonical dtype."""
-    dtype = _DTYPES[type_]
+    dtype = DTYPES[type_]
     if dtype == "float64":
         return pd.Series([np.nan if v is _NA else v for v in values], dtype="float64")
     if dtype == "str":
@@ -557,6 +554,8 @@ _CHECK_TEXT = {
 def _run_pandera(
     out: pd.DataFrame, spec: LayerSpec, file: str, failed: set[tuple[int, str]]
 ) -> list[Problem]:
+    import pandera.errors
+
     schema = pandera_schema(spec)
     problems: list[Problem] = []
     present = pandera_schema(spec).remove_columns(

@@ -66,6 +66,7 @@ __all__ = [
     "CHAIN_COLUMNS",
     "ChainContext",
     "ChainOptions",
+    "ChainQuery",
     "as_date",
     "bloc_members",
     "buyer_centres",
@@ -342,7 +343,7 @@ class _Site:
         )
 
 
-def chains(
+def chains(  # noqa: PLR0913 (public entry point: keyword-only options)
     G: nx.MultiDiGraph,
     mineral: str,
     to: str | Sequence[str],
@@ -381,10 +382,7 @@ def chains(
     frame, _ = build_chains(
         G,
         lay,
-        mid,
-        normalize_product(mid, product),
-        queries,
-        day,
+        ChainQuery(mid, normalize_product(mid, product), queries, day),
         w,
         p,
         statuses(include_development),
@@ -416,24 +414,33 @@ def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, valid))}, got {value!r}")
 
 
+@dataclass(frozen=True)
+class ChainQuery:
+    """What chains are asked for: a mineral id, the final product ids, the buyers (each a
+    ``(label, buyer, demand centres)`` triple) and the date for export controls."""
+
+    mineral: str
+    finals: tuple[str, ...]
+    queries: list[tuple[str, str, pd.DataFrame]]
+    day: dt.date
+
+
 def build_chains(
     G: nx.MultiDiGraph,
     lay: Layers,
-    mid: str,
-    finals: tuple[str, ...],
-    queries: list[tuple[str, str, pd.DataFrame]],
-    day: dt.date,
+    ask: ChainQuery,
     w: Weights,
     p: ExposureParams,
     allowed: tuple[str, ...],
     opts: ChainOptions = ChainOptions(),
 ) -> tuple[pd.DataFrame, ChainContext]:
     """The chains of :func:`chains` for several queries at once, and what is needed to draw
-    them. ``finals`` are product ids, ``allowed`` facility statuses.
+    them. ``allowed`` are the facility statuses that count.
 
     A chain that a ban in force makes infeasible is left out (``context.blocked`` lists it with
     the measure) unless ``opts.include_blocked``, when it stays with ``blocked`` naming the ban.
     """
+    mid, finals, queries, day = ask.mineral, ask.finals, ask.queries, ask.day
     _check_choice("links", opts.links, ("compatible", "documented"))
     _check_choice("distinct", opts.distinct, ("countries", "facilities"))
     opts = replace(opts, closed=check_passages(G, opts.closed))

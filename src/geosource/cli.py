@@ -1148,7 +1148,7 @@ def _write_sweep(result: Any, cfg: dict[str, Any], folder: Path) -> None:
         "<table><tr><th>source</th><th>processing</th><th>P(lost)</th><th>E[extra km]</th>"
         f"<th>p95 extra km</th><th>E[exposure]</th></tr>{rows}</table></body></html>\n",
     )
-    from . import __version__
+    from ._version import __version__
 
     files = sorted(f for f in folder.iterdir() if f.is_file())
     manifest = {

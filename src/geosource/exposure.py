@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .countries import country_name
 from .layers import Layers
 from .minerals import PRODUCTS
 
@@ -664,11 +663,3 @@ def chokepoint_exposure(passages: Iterable[str], risk: Mapping[str, float]) -> t
     survive = float(np.prod([1.0 - float(risk.get(p, 0.0)) for p in crossed]))
     value = 1.0 - survive
     return value, ", ".join(f"{p} {float(risk.get(p, 0.0)):.2f}" for p in crossed)
-
-
-def describe_country(iso3: str) -> str:
-    """``'CHN (China)'``-style label for reasons."""
-    try:
-        return f"{iso3} ({country_name(iso3)})"
-    except ValueError:
-        return iso3

@@ -8,9 +8,6 @@ that block, and landed freight cost per tonne as the cost. ``competing=True`` pu
 buyer of the demand layer in the same programme. Unmet demand is a variable with a cost above any
 chain's, so every request has an answer: the status and the binding constraint say why demand
 went unmet.
-
-``_solve_flow`` (networkx network simplex) and ``_solve_lp`` solve the two-stage source/plant
-problem on small synthetic networks, where brute force can check them.
 """
 
 from __future__ import annotations
@@ -39,9 +36,6 @@ __all__ = [
     "allocate",
     "capacity_in_reference_units",
 ]
-
-#: Unmet demand costs this much per tonne (scores are at most 1).
-UNMET_COST = 10.0
 
 
 @dataclass
@@ -93,108 +87,10 @@ class Allocation:
 
 
 # ---------------------------------------------------------------------------------------------
-# the solvers (pure: chains, capacities, demand in, flows out)
-
-
-def _solve_lp(
-    cost: np.ndarray,
-    source: np.ndarray,
-    plant: np.ndarray,
-    src_cap: np.ndarray,
-    plant_cap: np.ndarray,
-    demand: float,
-    groups: list[np.ndarray],
-    cap: float | None,
-) -> tuple[np.ndarray, float]:
-    """min Σ cost·x + UNMET·u  s.t.  per-source and per-plant capacity, Σx + u = demand,
-    and (with ``cap``) for every country group g: Σ_{c∈g} x_c ≤ cap · Σ x."""
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix, vstack
-
-    n = len(cost)
-    finite = np.isfinite(src_cap)  # sources capped only by their plant row have no row here
-    keep = finite[source]
-    row_of = np.cumsum(finite) - 1
-    rows_src = coo_matrix(
-        (np.ones(int(keep.sum())), (row_of[source[keep]], np.arange(n)[keep])),
-        shape=(int(finite.sum()), n + 1),
-    )
-    rows_pl = coo_matrix((np.ones(n), (plant, np.arange(n))), shape=(len(plant_cap), n + 1))
-    blocks = [rows_src, rows_pl]
-    rhs = [src_cap[finite], plant_cap]
-    if cap is not None:
-        for g in groups:
-            row = np.full(n + 1, -cap)
-            row[g] += 1.0
-            row[n] = 0.0
-            blocks.append(coo_matrix(row.reshape(1, -1)))
-            rhs.append(np.zeros(1))
-    a_ub = vstack(blocks).tocsr()
-    b_ub = np.concatenate(rhs)
-    a_eq = np.ones((1, n + 1))
-    res = linprog(
-        np.append(cost, UNMET_COST),
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=[demand],
-        bounds=[(0, None)] * (n + 1),
-        method="highs",
-    )
-    if res.status != 0:
-        raise RuntimeError(f"linear programme failed: {res.message}")
-    x = np.maximum(res.x[:n], 0.0)
-    return x, float(res.x[n])
-
-
-def _solve_flow(
-    cost: np.ndarray,
-    source: np.ndarray,
-    plant: np.ndarray,
-    src_cap: np.ndarray,
-    plant_cap: np.ndarray,
-    demand: float,
-) -> tuple[np.ndarray, float]:
-    """The same problem without a share cap, as a min-cost flow (network simplex) in integer kg
-    and integer micro-cost units."""
-    kg = 1000
-    D = nx.DiGraph()
-    total = round(demand * kg)
-    D.add_node("S", demand=-total)
-    D.add_node("T", demand=total)
-    D.add_edge("S", "T", weight=round(UNMET_COST * 1e6), capacity=total)
-    for s, c in enumerate(src_cap):
-        if np.isfinite(c):
-            D.add_edge("S", ("s", s), weight=0, capacity=math.floor(c * kg))
-        else:
-            D.add_edge("S", ("s", s), weight=0)
-    for p, c in enumerate(plant_cap):
-        D.add_edge(("p_in", p), ("p_out", p), weight=0, capacity=math.floor(c * kg))
-        D.add_edge(("p_out", p), "T", weight=0)
-    for i, (s, p, w) in enumerate(zip(source, plant, cost, strict=True)):
-        D.add_edge(("s", int(s)), ("c", i), weight=round(float(w) * 1e6))
-        D.add_edge(("c", i), ("p_in", int(p)), weight=0)
-    _, flow = nx.network_simplex(D)
-    x = (
-        np.array([flow[("s", int(s))].get(("c", i), 0) for i, s in enumerate(source)], dtype=float)
-        / kg
-    )
-    return x, flow["S"]["T"] / kg
-
-
-def _max_supply(
-    source: np.ndarray, plant: np.ndarray, src_cap: np.ndarray, plant_cap: np.ndarray, demand: float
-) -> float:
-    """Most tonnes the chains can carry at all (capacity only)."""
-    x, _ = _solve_lp(np.zeros(len(source)), source, plant, src_cap, plant_cap, demand, [], None)
-    return float(x.sum())
-
-
-# ---------------------------------------------------------------------------------------------
 # the API
 
 
-def allocate(
+def allocate(  # noqa: PLR0913 (public entry point: keyword-only options)
     G: nx.MultiDiGraph,
     layers: Layers | None = None,
     *,
@@ -321,22 +217,25 @@ def allocate(
         )
     flows = w.flows[w.flows["query"] == label]
     chains = flows.rename(columns={"content_t": "flow_t"})
-    excluded = w.excluded
-    return _result(
-        mid,
-        label,
-        unit,
-        demand_t,
-        chains["flow_t"].to_numpy(dtype=float),
-        unmet,
-        chains.drop(columns="flow_t"),
-        excluded,
-        binding,
-        max_country_share,
-        "scipy HiGHS linear programme (world allocation"
+    picked = _buyer_flows(chains.drop(columns="flow_t"), chains["flow_t"].to_numpy(dtype=float))
+    supplied = float(picked["flow_t"].sum()) if len(picked) else 0.0
+    return Allocation(
+        mineral=mid,
+        buyer=label,
+        unit=unit,
+        demand_t=float(demand_t),
+        supplied_t=supplied,
+        unmet_t=float(unmet),
+        total_cost=float(picked["cost"].sum()) if len(picked) else 0.0,
+        status="met" if unmet <= 1e-6 else "unmet",
+        binding=binding if unmet > 1e-6 else None,
+        max_country_share=max_country_share,
+        flows=picked,
+        concentration=_concentration(picked, lay),
+        excluded=w.excluded,
+        solver="scipy HiGHS linear programme (world allocation"
         + (", competing buyers)" if competing else ", this buyer alone)"),
-        message,
-        lay,
+        message=message,
         extra={"world": w, "binding": list(w.binding)},
     )
 
@@ -353,22 +252,9 @@ def _buyer_label(lay: Layers, to: str, mid: str) -> str:
         return str(to)
 
 
-def _result(
-    mineral: str,
-    buyer: str,
-    unit: str,
-    demand: float,
-    x: np.ndarray,
-    unmet: float,
-    chains: pd.DataFrame,
-    excluded: pd.DataFrame,
-    binding: str | None,
-    cap: float | None,
-    solver: str,
-    message: str,
-    lay: Layers,
-    extra: dict[str, Any] | None = None,
-) -> Allocation:
+def _buyer_flows(chains: pd.DataFrame, x: np.ndarray) -> pd.DataFrame:
+    """The chains that carry flow (``flow_t``), with their landed freight ``cost`` a year,
+    largest first."""
     flows = chains.assign(flow_t=x) if len(chains) else chains.assign(flow_t=[])
     flows = flows[flows["flow_t"] > 1e-9] if len(flows) else flows
     keep = [
@@ -394,7 +280,12 @@ def _result(
     else:
         flows["cost"] = flows["flow_t"] * flows["score"] if len(flows) else []
     flows = flows.sort_values(["flow_t", "score"], ascending=[False, True], kind="mergesort")
-    flows = flows.reset_index(drop=True)
+    return flows.reset_index(drop=True)
+
+
+def _concentration(flows: pd.DataFrame, lay: Layers) -> dict[str, dict[str, Any]]:
+    """Of the supplied tonnes, per stage the top country, its share, the HHI and the FEOC
+    share; and the share whose path touches a FEOC country at either stage."""
     supplied = float(flows["flow_t"].sum()) if len(flows) else 0.0
     feoc = set(lay.countries.loc[lay.countries["feoc"].fillna(False).astype(bool), "iso3"])
     conc: dict[str, dict[str, Any]] = {}
@@ -417,22 +308,4 @@ def _result(
     if supplied > 0:
         touched = flows["mine_country"].isin(feoc) | flows["plant_country"].isin(feoc)
         conc["path"] = {"feoc_share": float(flows.loc[touched, "flow_t"].sum() / supplied)}
-    total_cost = float(flows["cost"].sum()) if len(flows) else 0.0
-    return Allocation(
-        mineral=mineral,
-        buyer=buyer,
-        unit=unit,
-        demand_t=float(demand),
-        supplied_t=supplied,
-        unmet_t=float(unmet),
-        total_cost=total_cost,
-        status="met" if unmet <= 1e-6 else "unmet",
-        binding=binding if unmet > 1e-6 else None,
-        max_country_share=cap,
-        flows=flows,
-        concentration=conc,
-        excluded=excluded,
-        solver=solver,
-        message=message,
-        extra=extra or {},
-    )
+    return conc

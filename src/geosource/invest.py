@@ -224,7 +224,7 @@ class _Candidate:
 # the entry point
 
 
-def project_value(
+def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
     G: nx.MultiDiGraph,
     candidates: str | pd.DataFrame | Sequence[Any],
     buyers: Sequence[str] = ("IND", "USA"),
@@ -532,7 +532,7 @@ def _online(
 
 
 def _evaluate(
-    Gu: nx.MultiDiGraph, lay_u: Layers, cand: _Candidate, args: tuple[Any, ...]
+    Gu: nx.MultiDiGraph, _lay: Layers, cand: _Candidate, args: tuple[Any, ...]
 ) -> tuple[dict[str, WorldAllocation], pd.DataFrame]:
     mid, products, as_of, scenarios, caps, lay0, year, who = args
     graph = Gu

@@ -23,6 +23,7 @@ from ._pages import METHOD_DOCS, citations_page, docs_dir, methods_page, page
 from ._slug import slug
 from ._summary import name as country_label
 from ._summary import summary_html
+from ._version import __version__
 from .countries import country_name, normalize_country
 from .exposure import supply_concentration
 from .invest import project_value
@@ -609,8 +610,6 @@ def _write_tables(run: _Run, all_tables: list[pd.DataFrame]) -> None:
 
 
 def _package_version() -> str:
-    from . import __version__
-
     return __version__
 
 

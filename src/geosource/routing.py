@@ -515,10 +515,6 @@ def _chokepoint_ids(G: nx.MultiDiGraph) -> list[str]:
     return [str(i) for i in lay.chokepoints["id"]]
 
 
-def _closures(G: nx.MultiDiGraph, closed_passages: Iterable[str]) -> frozenset[str]:
-    return frozenset(check_passages(G, closed_passages))
-
-
 def route_matrix(
     G: nx.MultiDiGraph,
     sources: Iterable[Any],
@@ -569,7 +565,7 @@ def route_matrix(
     closed_nodes = frozenset(closed_nodes)
     modes = frozenset(modes)
     eng = engine_for(G)
-    closed = _closures(G, closed_passages)
+    closed = frozenset(check_passages(G, closed_passages))
     memo_key = (tuple(srcs), tuple(tgts), weight, closed, frozenset(closed_nodes), frozenset(modes))
     cached: RouteMatrix | None = eng.matrices.get(memo_key)
     if cached is not None:

@@ -34,7 +34,6 @@ __all__ = [
     "exposure_score",
     "pareto_by_group",
     "pareto_front",
-    "rank_options",
     "score",
 ]
 
@@ -222,17 +221,4 @@ def pareto_by_group(frame: pd.DataFrame, group: str, x: str, y: str) -> np.ndarr
             efficient[i] = True
     out = np.zeros(len(order), dtype=bool)
     out[order] = efficient
-    return out
-
-
-def rank_options(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sort by score (then distance, then ids, so ties break the same way every run) and number
-    the rows from 1."""
-    keys = [
-        c
-        for c in ("score", "distance_km", "mine_id", "plant_id", "demand_id")
-        if c in frame.columns
-    ]
-    out = frame.sort_values(keys, kind="mergesort", na_position="last").reset_index(drop=True)
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out

@@ -24,6 +24,7 @@ import shapely
 from .chains import (
     ChainContext,
     ChainOptions,
+    ChainQuery,
     Distinct,
     Links,
     as_date,
@@ -113,7 +114,7 @@ OPTION_COLUMNS: tuple[str, ...] = (
 )
 
 
-def sourcing_paths(
+def sourcing_paths(  # noqa: PLR0913 (public entry point: keyword-only options)
     G: nx.MultiDiGraph,
     mineral: str | Iterable[str],
     to: str | Iterable[str],
@@ -249,10 +250,7 @@ def sourcing_paths(
         frame, context = build_chains(
             G,
             lay,
-            mid,
-            finals,
-            queries,
-            day,
+            ChainQuery(mid, finals, queries, day),
             w,
             p,
             allowed,

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._config import EXECUTORS, MAX_DRAWS, check_scheduler
-from .chains import ChainOptions, as_date, build_chains, buyer_centres, statuses
+from .chains import ChainOptions, ChainQuery, as_date, build_chains, buyer_centres, statuses
 from .errors import GeosourceError
 from .exposure import ExposureParams
 from .flows import allocate
@@ -48,7 +48,7 @@ _NO_WORKERS_S = 30.0
 # sweeps over named scenarios
 
 
-def sweep(
+def sweep(  # noqa: PLR0913 (public entry point: keyword-only options)
     G: nx.MultiDiGraph,
     layers: Layers | None,
     scenarios: Iterable[Any],
@@ -259,10 +259,7 @@ def _evaluate_combo(
         frame, _ = build_chains(
             G,
             applied.layers,
-            mineral,
-            normalize_product(mineral, None),
-            queries,
-            as_date(as_of),
+            ChainQuery(mineral, normalize_product(mineral, None), queries, as_date(as_of)),
             applied.weights,
             ExposureParams(),
             statuses(include_development),
@@ -302,7 +299,7 @@ def _evaluate_combo(
     return out
 
 
-def monte_carlo(
+def monte_carlo(  # noqa: PLR0913 (public entry point: keyword-only options)
     G: nx.MultiDiGraph,
     layers: Layers | None = None,
     *,

@@ -43,6 +43,7 @@ import pandas as pd
 from .capacity import capacity_in_reference_units
 from .chains import (
     ChainOptions,
+    ChainQuery,
     as_date,
     build_chains,
     buyer_queries,
@@ -59,7 +60,6 @@ from .scoring import Weights
 
 __all__ = [
     "FEOC",
-    "UNMET_COST",
     "WorldAllocation",
     "allocate_world",
     "compare_allocations",
@@ -73,8 +73,6 @@ log = logging.getLogger(__name__)
 #: Unmet demand costs this much per tonne (USD): above any chain's freight cost, so demand
 #: goes unmet only where no capacity can reach it.
 UNMET_COST_USD = 10_000_000.0
-#: Kept for callers of the score-based allocation (flows.allocate): per unit of score.
-UNMET_COST = 10.0
 #: What falling short of a binding offtake costs per tonne: above any chain, below unmet
 #: demand, so offtakes are honoured where capacity and bans allow.
 OFFTAKE_COST_USD = 100_000.0
@@ -157,7 +155,7 @@ def _demand_rows(demand: pd.DataFrame, mid: str, finals: tuple[str, ...]) -> pd.
     return out.reset_index()
 
 
-def allocate_world(
+def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     G: nx.MultiDiGraph,
     mineral: str,
     product: str | None = None,
@@ -247,19 +245,15 @@ def allocate_world(
     frame, _ = build_chains(
         G,
         lay,
-        mid,
-        finals,
-        queries,
-        day,
+        ChainQuery(mid, finals, queries, day),
         w,
         ExposureParams(),
         statuses(include_development),
         ChainOptions(distinct="facilities", closed=closed, blocked=blocked, include_blocked=True),
     )
     row_ok = _legal_for_rest_of_world(frame, lay, mid, day)
-    result = _solve(
-        frame.assign(_row_ok=row_ok), rows, lay, mid, finals, day, name, max_country_share
-    )
+    ask = _Ask(mid, finals, day, name)
+    result = _solve(frame.assign(_row_ok=row_ok), rows, lay, ask, max_country_share)
     result.unlisted = table
     result.flows["unlisted"] = result.flows["chain"].map(
         lambda c: any(str(f).startswith("unlisted-") for f in c)
@@ -552,20 +546,27 @@ def _offtake_table(off_rows: list[dict[str, Any]], slack: np.ndarray) -> pd.Data
     )
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """One world allocation's question: mineral id, final products, date, scenario name."""
+
+    mineral: str
+    finals: tuple[str, ...]
+    day: dt.date
+    scenario: str | None
+
+
 def _solve(
     frame: pd.DataFrame,
     rows: pd.DataFrame,
     lay: Layers,
-    mid: str,
-    finals: tuple[str, ...],
-    day: dt.date,
-    scenario: str | None,
+    ask: _Ask,
     country_cap: tuple[str, float] | None = None,
 ) -> WorldAllocation:
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix, hstack, vstack
 
-    caps = _capacities(lay, finals)
+    caps = _capacities(lay, ask.finals)
     usable, excluded = _usable_chains(frame, caps)
     chains = usable[usable["blocked"] == ""].reset_index(drop=True)
     buyers = list(rows["buyer"])
@@ -596,7 +597,7 @@ def _solve(
     a_ub = coo_matrix((ub.v, (ub.r, ub.c)), shape=(len(ub.rhs), n)).tocsr()
     b_ub = np.array(ub.rhs, dtype=float)
     off, off_rows = _offtake_block(
-        pb, _grouped_deals(_offtakes_in_force(lay, mid, day, set(fac_ids)))
+        pb, _grouped_deals(_offtakes_in_force(lay, ask.mineral, ask.day, set(fac_ids)))
     )
     n_o = len(off.rhs)
     if n_o:
@@ -623,20 +624,7 @@ def _solve(
         for name, used, limit in zip(cap_rows, load[n_fac:], b_ub[n_fac:], strict=True)
         if used >= limit - 1e-6 * max(1.0, limit)
     ]
-    out = _result(
-        chains,
-        row_chains,
-        rows,
-        x,
-        a_ub[:n_fac],
-        fac_ids,
-        caps,
-        excluded,
-        mid,
-        finals,
-        day,
-        scenario,
-    )
+    out = _result(pb, rows, x, a_ub[:n_fac], fac_ids, caps, excluded, ask)
     out.binding = [*out.binding, *tight]
     out.offtakes = _offtake_table(off_rows, res.x[n:])
     out.problem = {
@@ -716,19 +704,17 @@ def _year(value: Any) -> int | None:
 
 
 def _result(
-    chains: pd.DataFrame,
-    row_chains: pd.DataFrame,
+    pb: _Problem,
     rows: pd.DataFrame,
     x: np.ndarray,
     a_ub: Any,
     fac_ids: list[str],
     caps: dict[str, dict[str, float]],
     excluded: pd.DataFrame,
-    mid: str,
-    finals: tuple[str, ...],
-    day: dt.date,
-    scenario: str | None,
+    ask: _Ask,
 ) -> WorldAllocation:
+    chains, row_chains = pb.chains, pb.row_chains
+    mid, finals, day, scenario = ask.mineral, ask.finals, ask.day, ask.scenario
     n_c, n_r = len(chains), len(row_chains)
     cols = [
         "query",

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -149,3 +150,24 @@ def test_report_config_finds_scenario_files_beside_it(tmp_path, monkeypatch):
     assert cfg.scenarios == (str(folder / "closure.json"), "red-sea-closure")
     assert cfg.world == (str(folder / "closure.json"),)
     assert all(not p.endswith(".json") or Path(p).is_file() for p in cfg.scenarios)
+
+
+def test_a_scenario_that_changes_nothing_changes_nothing_under_the_reports_weights(
+    tmp_path, G, layers
+):
+    """The report's own weights apply to the scenario run too: a scenario with no measures,
+    closures or weights leaves every option as it was (score included)."""
+    config = {
+        "buyers": ["JPN"],
+        "minerals": ["graphite"],
+        "as_of": ["2026-12-01"],
+        "scenarios": _scenario_files(tmp_path, ["SYNTHETIC no-op"]),
+        "weights": {"distance": 0.9, "exposure": 0.1},
+        "k": 2,
+    }
+    index = gs.build_report(config, tmp_path / "report", G=G, layers=layers)
+    (diff_file,) = (index.parent / "tables").glob("*_diff.csv")
+    diff = pd.read_csv(diff_file)
+    assert len(diff) > 0
+    assert set(diff["status"]) == {"unchanged"}
+    assert diff["delta_score"].abs().max() == 0.0

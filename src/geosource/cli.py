@@ -789,7 +789,9 @@ def compare_cmd(
     _, G, applied = _graph(sc)
     day = q.options["as_of"]
     base_w = q.weights or gs.Weights()
-    after_w = dataclasses.replace(applied.weights, objective=base_w.objective)
+    # the scenario's own weights on top of the user's: the comparison shows what the
+    # scenario changes, not a change of weights
+    after_w = dataclasses.replace(base_w, **applied.scenario.weights)
     base = gs.sourcing_paths(G, q.minerals, q.buyers, None, as_of=day, weights=base_w)
     after = applied.sourcing_paths(q.minerals, q.buyers, None, as_of=day, weights=after_w)
     diff = gs.compare(base, after, name=applied.scenario.name)

@@ -298,6 +298,20 @@ def _write_report(run: _Run, say: Callable[[str], None]) -> None:
             include_development=cfg.include_development,
             layers=lay,
         )
+        # each scenario applied once a day, for every mineral and buyer at once
+        afters = {}
+        for sc in run.scenarios:
+            say(f"{sc.name} on {day}")
+            afters[sc.name] = apply_scenario(run.G, run.lay, sc).sourcing_paths(
+                list(cfg.minerals),
+                list(cfg.buyers),
+                k=None,
+                as_of=day,
+                # the report's weights, with the scenario's own on top: a comparison shows
+                # what the scenario changes, not a change of weights
+                weights=Weights.from_dict({**cfg.weights, **sc.weights}),
+                include_development=cfg.include_development,
+            )
         top = full[full["rank"] <= cfg.k]
         all_tables.append(top)
         run.facilities |= {f for chain in top["chain"] for f in chain}
@@ -308,8 +322,7 @@ def _write_report(run: _Run, say: Callable[[str], None]) -> None:
                 day_html.append(_buyer_options(run, full, mineral, buyer, day))
             diffs = {}
             for sc in run.scenarios:
-                say(f"{sc.name} on {day}")
-                diff, text = _scenario_section(run, full, mineral, day, sc)
+                diff, text = _scenario_section(run, full, afters[sc.name], mineral, day, sc)
                 diffs[sc.name] = diff
                 day_html.append(text)
             full_by[mineral] = full[full["mineral"] == mineral]
@@ -399,17 +412,10 @@ def _blocked_for(full: pd.DataFrame, mineral: str, buyer: str) -> list[dict[str,
 
 
 def _scenario_section(
-    run: _Run, full: pd.DataFrame, mineral: str, day: str, sc: Any
+    run: _Run, full: pd.DataFrame, after_all: pd.DataFrame, mineral: str, day: str, sc: Any
 ) -> tuple[pd.DataFrame, str]:
-
     cfg = run.cfg
-    after = apply_scenario(run.G, run.lay, sc).sourcing_paths(
-        [mineral],
-        list(cfg.buyers),
-        k=None,
-        as_of=day,
-        include_development=cfg.include_development,
-    )
+    after = after_all[after_all["mineral"] == mineral]
     base = full[full["mineral"] == mineral]
     diff = compare(base, after, name=sc.name)
     # own prefix: a scenario named like a buyer never overwrites the buyer's map

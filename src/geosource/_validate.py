@@ -7,12 +7,10 @@ the cross-field checks (lat/lon swaps, points outside their country, dangling re
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import logging
-import math
 import warnings
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +19,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._parse import (
+    NA,
+    PARSERS,
+    aggregate_country_parser,
+    check_list_items,
+    is_missing,
+    normalise_list,
+)
 from ._schemas import DTYPES, SPECS, FieldSpec, LayerSpec, pandera_schema
-from ._searoute import SEAROUTE_PASSAGES, port_codes
-from .countries import country_name, normalize_country
+from .countries import country_name
 from .errors import LayerError, Problem, ReprojectedWarning
-from .minerals import EXTERNAL_INPUTS, MINERALS, PRODUCTS, normalize_mineral
+from .minerals import EXTERNAL_INPUTS, PRODUCTS
 
 log = logging.getLogger(__name__)
 
@@ -105,199 +110,9 @@ class ValidationReport:
             ident = None
             if spec.id_field and spec.id_field in self.data.columns:
                 value = self.data[spec.id_field].iloc[row - 1]
-                ident = None if _is_missing(value) else str(value)
+                ident = None if is_missing(value) else str(value)
             rows.append({"row": row, "id": ident, "reasons": "; ".join(reasons[row])})
         return pd.DataFrame(rows, columns=["row", "id", "reasons"])
-
-
-# --------------------------------------------------------------------------------------------
-# cell parsers: each returns the parsed value (or NA) and an error message (or None)
-
-_NA = pd.NA
-Parsed = tuple[Any, str | None]
-
-
-def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-def _parse_str(value: object) -> Parsed:
-    if _is_missing(value):
-        return _NA, None
-    return str(value).strip(), None
-
-
-def _parse_float(value: object) -> Parsed:
-    if _is_missing(value):
-        return _NA, None
-    if isinstance(value, bool):
-        return _NA, f"{value!r} is not a number"
-    if isinstance(value, int | float | np.integer | np.floating):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        try:
-            number = float(text)
-        except ValueError:
-            if "," in text and text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit():
-                return _NA, f"{text!r} is not a number (comma as decimal or thousands separator)"
-            return _NA, f"{text!r} is not a number"
-    if not math.isfinite(number):
-        return _NA, f"{value!r} is not a finite number"
-    return number, None
-
-
-def _parse_int(value: object) -> Parsed:
-    number, err = _parse_float(value)
-    if err or number is _NA:
-        return number, err
-    if float(number) != int(number):
-        return _NA, f"{value!r} is not a whole number"
-    return int(number), None
-
-
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
-
-
-def _parse_bool(value: object) -> Parsed:
-    if _is_missing(value):
-        return _NA, None
-    if isinstance(value, bool | np.bool_):
-        return bool(value), None
-    text = str(value).strip().lower()
-    if text in {"1.0"}:
-        return True, None
-    if text in {"0.0"}:
-        return False, None
-    if text in _TRUE:
-        return True, None
-    if text in _FALSE:
-        return False, None
-    return _NA, f"{value!r} is not true or false"
-
-
-def _parse_date(value: object) -> Parsed:
-    if _is_missing(value):
-        return _NA, None
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.date().isoformat(), None
-    if isinstance(value, dt.date):
-        return value.isoformat(), None
-    text = str(value).strip()
-    if len(text) == 10:
-        try:
-            return dt.date.fromisoformat(text).isoformat(), None
-        except ValueError:
-            pass
-    return _NA, f"{text!r} is not a date of the form YYYY-MM-DD"
-
-
-def _parse_list(value: object) -> Parsed:
-    if _is_missing(value):
-        return _NA, None
-    items = [item.strip() for item in str(value).split(";")]
-    items = [i for i in items if i]
-    if not items:
-        return _NA, None
-    return ";".join(items), None
-
-
-def _parse_country(value: object, *, allow_aggregates: bool = False) -> Parsed:
-    if _is_missing(value):
-        return _NA, None
-    try:
-        return normalize_country(str(value), allow_aggregates=allow_aggregates), None
-    except ValueError as exc:
-        return _NA, str(exc)
-
-
-def _parse_mineral(value: object) -> Parsed:
-    if _is_missing(value):
-        return _NA, None
-    try:
-        return normalize_mineral(str(value)), None
-    except ValueError as exc:
-        return _NA, str(exc).split(" Valid minerals")[0]
-
-
-def _parse_locode(value: object) -> Parsed:
-    if _is_missing(value):
-        return _NA, None
-    code = str(value).strip().upper().replace(" ", "")
-    if len(code) != 5 or not code[:2].isalpha() or not code.isalnum():
-        return _NA, f"{value!r} is not a UN/LOCODE (2-letter country + 3 characters)"
-    if code not in port_codes():
-        return _NA, f"{code!r} is not in searoute's port list"
-    return code, None
-
-
-_PARSERS: dict[str, Callable[[object], Parsed]] = {
-    "str": _parse_str,
-    "float": _parse_float,
-    "int": _parse_int,
-    "bool": _parse_bool,
-    "date": _parse_date,
-    "list": _parse_list,
-    "mineral": _parse_mineral,
-    "locode": _parse_locode,
-    "country": _parse_country,
-}
-
-
-# --------------------------------------------------------------------------------------------
-# list items that must name something known
-
-
-def _mineral_item(kind: str, item: str) -> str | None:
-    if kind == "demand_centres" and item.lower() == "all":
-        return None
-    try:
-        normalize_mineral(item, allow_context=kind == "export_controls")
-    except ValueError:
-        return f"{item!r} is not a known mineral (valid: {', '.join(MINERALS)})"
-    return None
-
-
-def _passage_item(kind: str, item: str) -> str | None:
-    if item in SEAROUTE_PASSAGES:
-        return None
-    return f"{item!r} is not a searoute passage (valid: {', '.join(SEAROUTE_PASSAGES)})"
-
-
-#: Per list field, the check of one item: an error message or ``None``.
-_LIST_ITEM_CHECKS: dict[str, Callable[[str, str], str | None]] = {
-    "minerals": _mineral_item,
-    "targets": lambda kind, item: _parse_country(item)[1],
-    "import_ports": lambda kind, item: _parse_locode(item)[1],
-    "searoute_passage": _passage_item,
-}
-
-
-def _check_list_items(kind: str, name: str, value: str) -> list[str]:
-    """Messages for items of a `;` list that are not valid for this kind and field."""
-    items = value.split(";")
-    check = _LIST_ITEM_CHECKS.get(name)
-    if check is None or (name == "targets" and items == ["all"]):
-        return []
-    return [err for err in (check(kind, item) for item in items) if err]
-
-
-def _normalise_list(kind: str, name: str, value: str) -> str:
-    items = value.split(";")
-    if name == "minerals":
-        if kind == "demand_centres" and [i.lower() for i in items] == ["all"]:
-            return "all"
-        return ";".join(normalize_mineral(i, allow_context=True) for i in items)
-    if name == "targets" and items != ["all"]:
-        return ";".join(normalize_country(i) for i in items)
-    if name == "import_ports":
-        return ";".join(i.strip().upper() for i in items)
-    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,15 +216,15 @@ def _missing_columns(
 
 def _parse_cell(kind: str, f: FieldSpec, raw: Any) -> tuple[Any, str | None]:
     """One cell parsed by its field's type (lists checked item by item and normalised)."""
-    parser = _PARSERS[f.type]
+    parser = PARSERS[f.type]
     if f.type == "country" and kind == "production":
-        parser = _aggregate_country_parser
+        parser = aggregate_country_parser
     value, err = parser(raw)
-    if err is None and f.type == "list" and value is not _NA:
-        item_errors = _check_list_items(kind, f.name, str(value))
+    if err is None and f.type == "list" and value is not NA:
+        item_errors = check_list_items(kind, f.name, str(value))
         if item_errors:
             return value, "; ".join(item_errors)
-        value = _normalise_list(kind, f.name, str(value))
+        value = normalise_list(kind, f.name, str(value))
     return value, err
 
 
@@ -425,7 +240,7 @@ def _parse_fields(
     for f in spec.fields:
         if f.name not in frame.columns:
             if not f.required:
-                out[f.name] = _series([_NA] * len(frame), f.type)
+                out[f.name] = _series([NA] * len(frame), f.type)
             continue
         values: list[Any] = []
         for i, raw in enumerate(frame[f.name].tolist()):
@@ -433,7 +248,7 @@ def _parse_fields(
             if err is not None:
                 problems.append(Problem(file, i + 1, f.name, err, f.fix))
                 failed.add((i, f.name))
-                value = _NA
+                value = NA
             values.append(value)
         out[f.name] = _series(values, f.type)
     return out
@@ -525,14 +340,10 @@ def _series(values: list[Any], type_: str) -> pd.Series:
     """A column of parsed values in the field type's canonical dtype."""
     dtype = DTYPES[type_]
     if dtype == "float64":
-        return pd.Series([np.nan if v is _NA else v for v in values], dtype="float64")
+        return pd.Series([np.nan if v is NA else v for v in values], dtype="float64")
     if dtype == "str":
-        return pd.Series([np.nan if v is _NA else v for v in values], dtype="str")
+        return pd.Series([np.nan if v is NA else v for v in values], dtype="str")
     return pd.Series(values, dtype=dtype)
-
-
-def _aggregate_country_parser(value: object) -> Parsed:
-    return _parse_country(value, allow_aggregates=True)
 
 
 def _dedupe(problems: Iterable[Problem]) -> list[Problem]:
@@ -568,7 +379,7 @@ def _run_pandera(
         for rec in cases.to_dict("records"):
             column = rec.get("column")
             index = rec.get("index")
-            if column is None or _is_missing(index):
+            if column is None or is_missing(index):
                 continue
             row = int(index)
             if (row, column) in failed:
@@ -693,7 +504,7 @@ def _wkt_polygons(frame: pd.DataFrame, file: str, problems: list[Problem]) -> li
     """Geometries parsed from the ``geometry_wkt`` text column (``None`` where empty or bad)."""
     geoms: list[Any] = []
     for i, text in enumerate(frame["geometry_wkt"].tolist()):
-        if _is_missing(text):
+        if is_missing(text):
             problems.append(
                 Problem(
                     file,
@@ -782,8 +593,8 @@ def _cross_checks(
     if spec.kind == "facilities" and {"capacity", "capacity_unit"} <= set(out.columns):
         for i in range(n):
             if (
-                not _is_missing(out["capacity"].iloc[i])
-                and _is_missing(out["capacity_unit"].iloc[i])
+                not is_missing(out["capacity"].iloc[i])
+                and is_missing(out["capacity_unit"].iloc[i])
                 and (i, "capacity_unit") not in failed
             ):
                 problems.append(
@@ -826,7 +637,7 @@ def _product_checks(out: pd.DataFrame, file: str, failed: set[tuple[int, str]]) 
         return problems
     for i in range(len(out)):
         mid = out["mineral"].iloc[i]
-        if _is_missing(mid):
+        if is_missing(mid):
             continue
         own = sorted(p.id for p in PRODUCTS.values() if p.mineral == mid)
         outputs: list[str] = []
@@ -835,7 +646,7 @@ def _product_checks(out: pd.DataFrame, file: str, failed: set[tuple[int, str]]) 
             if name not in out.columns or (i, name) in failed:
                 continue
             value = out[name].iloc[i]
-            items = [] if _is_missing(value) else str(value).split(";")
+            items = [] if is_missing(value) else str(value).split(";")
             if name == "outputs":
                 outputs = items
             else:
@@ -854,7 +665,7 @@ def _product_checks(out: pd.DataFrame, file: str, failed: set[tuple[int, str]]) 
                         )
                     )
         cap = out["capacity_product"].iloc[i] if "capacity_product" in out.columns else None
-        if not _is_missing(cap) and outputs and cap not in [*outputs, *inputs]:
+        if not is_missing(cap) and outputs and cap not in [*outputs, *inputs]:
             problems.append(
                 Problem(
                     file,
@@ -877,7 +688,7 @@ def _swap_checks(
         return problems
     for i in range(len(out)):
         lon, lat = out["lon"].iloc[i], out["lat"].iloc[i]
-        if _is_missing(lon) or _is_missing(lat):
+        if is_missing(lon) or is_missing(lat):
             continue
         if abs(lat) > 90 and abs(lon) <= 90:
             problems.append(
@@ -900,7 +711,7 @@ def _export_control_checks(out: pd.DataFrame, file: str) -> list[Problem]:
     ids = set(out["id"].dropna()) if "id" in out else set()
     for i, rec in enumerate(out.to_dict("records")):
         start, end = rec.get("effective"), rec.get("ends")
-        if not _is_missing(start) and not _is_missing(end) and str(end) < str(start):
+        if not is_missing(start) and not is_missing(end) and str(end) < str(start):
             problems.append(
                 Problem(
                     file,
@@ -911,7 +722,7 @@ def _export_control_checks(out: pd.DataFrame, file: str) -> list[Problem]:
                 )
             )
         measure, target = rec.get("measure"), rec.get("suspends")
-        if measure == "suspension" and _is_missing(target):
+        if measure == "suspension" and is_missing(target):
             problems.append(
                 Problem(
                     file,
@@ -921,7 +732,7 @@ def _export_control_checks(out: pd.DataFrame, file: str) -> list[Problem]:
                     "give the id of the suspended measure",
                 )
             )
-        if not _is_missing(target):
+        if not is_missing(target):
             if measure != "suspension":
                 problems.append(
                     Problem(
@@ -971,7 +782,7 @@ def _country_checks(
     names = list(boundaries["iso3"])
     for i in range(len(out)):
         lon, lat, iso3 = out["lon"].iloc[i], out["lat"].iloc[i], out["country"].iloc[i]
-        if _is_missing(lon) or _is_missing(lat) or _is_missing(iso3):
+        if is_missing(lon) or is_missing(lat) or is_missing(iso3):
             continue
         if abs(lat) > 90 or abs(lon) > 180:
             continue

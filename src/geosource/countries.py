@@ -16,6 +16,7 @@ __all__ = [
     "AGGREGATES",
     "GROUPS",
     "country_name",
+    "iso3_or_none",
     "normalize_country",
     "suggest_country",
 ]
@@ -188,6 +189,20 @@ def normalize_country(value: object, *, allow_aggregates: bool = False) -> str:
     hint = suggest_country(text)
     did_you_mean = f" Did you mean {hint!r} ({country_name(hint)})?" if hint else ""
     raise ValueError(f"{value!r} is not a country.{did_you_mean}")
+
+
+def iso3_or_none(value: object) -> str | None:
+    """The ISO3 code of a country name or code, or ``None`` when it names no country (no
+    suggestion is computed: for labels that may or may not be countries, checked often).
+
+    Examples
+    --------
+    >>> iso3_or_none("Japan"), iso3_or_none("jpn-tokyo")
+    ('JPN', None)
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _lookup(value.strip())
 
 
 def suggest_country(value: str) -> str | None:

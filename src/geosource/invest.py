@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .chains import as_date, facility_capacity, layers_of
-from .countries import normalize_country
+from .countries import iso3_or_none, normalize_country
 from .layers import Layers
 from .minerals import PRODUCTS, normalize_mineral
 from .network import graph_from_layers
@@ -713,10 +713,7 @@ def _figures(w: WorldAllocation, group: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _iso(query: str) -> str:
-    try:
-        return normalize_country(query)
-    except ValueError:
-        return query
+    return iso3_or_none(query) or query
 
 
 def _deltas(

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._records import Records
 from .chains import (
     ChainContext,
     ChainOptions,
@@ -296,7 +297,7 @@ def sourcing_paths(  # noqa: PLR0913 (public entry point: keyword-only options)
         "closed_passages": list(closed),
         "exclude": sorted(opts.exclude),
         "exclude_owners": sorted(opts.exclude_owners),
-        "blocked": blocked_rows,
+        "blocked": Records(blocked_rows),
         "options": counts,
         "chains": chain_counts,
         "warnings": freshness_warnings(lay, day, [normalize_mineral(m) for m in minerals]),

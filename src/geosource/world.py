@@ -51,7 +51,7 @@ from .chains import (
     layers_of,
     statuses,
 )
-from .countries import normalize_country
+from .countries import iso3_or_none
 from .exposure import ExposureParams, Leg, leg_controls, measures_in_force
 from .layers import Layers
 from .minerals import PRODUCTS, REFERENCE_CONTENT, normalize_mineral, normalize_product
@@ -834,10 +834,7 @@ def _result(
 
 
 def _iso(query: str) -> str:
-    try:
-        return normalize_country(query)
-    except ValueError:
-        return query
+    return iso3_or_none(query) or query
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,11 +43,14 @@ def test_flows_never_exceed_any_facility_capacity(G, ree, layers):
 def test_world_supply_matches_output_where_the_layers_say_it_covers_demand(G):
     """Lithium: world mine output 240,000 t Li (USGS MCS 2025) x 5.323 = 1,277,453 t LCE, the
     sum of the demand rows; graphite: 1.6 Mt mined for 1.6 Mt demanded. With the balancing
-    capacity, what the layers list and what national output adds meet it within 1%."""
+    capacity, what the layers list and what national output adds meet it within 1.5%: the
+    demand rows balance mine output, and mined concentrate reaches buyers as chemicals after
+    the conversion recovery of geosource.minerals (the rest of the world, the residual row,
+    carries that loss; every named buyer is met)."""
     for mineral in ("lithium", "graphite"):
         w = gs.allocate_world(G, mineral, as_of=DAY)
         b = w.buyers
-        assert b["unmet"].sum() <= 0.01 * b["demand"].sum(), (mineral, w.message)
+        assert b["unmet"].sum() <= 0.015 * b["demand"].sum(), (mineral, w.message)
         named = b[b["buyer"] != "ROW"]
         assert (named["unmet"] <= 1e-6 * named["demand"]).all(), (mineral, w.message)
     bare = gs.allocate_world(G, "lithium", as_of=DAY, unlisted=False)
@@ -98,13 +101,44 @@ def test_a_chinese_ban_leaves_buyers_short_by_demand_minus_capacity_outside_chin
     assert float(abroad["unmet"].sum()) == pytest.approx(
         float(abroad["demand"].sum()) - outside, rel=1e-6
     )
-    # at baseline Japan buys Chinese oxide and is fully supplied; the ban cuts it off, Japan
-    # takes Lynas (nearest), and the EU and the US are short
+    # at baseline every named buyer is fully supplied; under the ban each is short
     base = ree.buyers.set_index("buyer")
-    assert base.loc["JPN", "unmet"] == pytest.approx(0.0, abs=1e-6)
-    assert base.loc[["EU", "USA"], "unmet"].max() == pytest.approx(0.0, abs=1e-6)
-    assert b.loc["EU", "unmet"] > 1000 and b.loc["USA", "unmet"] > 1000
+    named = [c for c in base.index if c not in ("CHN", "ROW")]
+    assert base.loc[named, "unmet"].max() == pytest.approx(0.0, abs=1e-6)
+    assert (b.loc[named, "unmet"] > 1e-6).all()
     assert ree_ban.status == "short" and "EU" in ree_ban.message
+
+
+def test_a_chinese_ban_is_shared_pro_rata(ree, ree_ban, layers):
+    """By hand: outside China every plant is full under the ban, so the buyers abroad share
+    exactly the capacity outside China; pro rata, each keeps the same share r of its baseline
+    supply, r = capacity outside China / baseline supply abroad."""
+    base = ree.buyers.set_index("buyer")["supplied"].drop(index="CHN")
+    ban = ree_ban.buyers.set_index("buyer")["supplied"].drop(index="CHN")
+    r = float(ban.sum()) / float(base.sum())
+    assert 0.3 < r < 0.95, "the ban cuts supply abroad, and not to nothing"
+    assert ree_ban.problem["ratio"] == pytest.approx(r, rel=1e-6)
+    for buyer in base.index:
+        assert ban[buyer] == pytest.approx(r * base[buyer], rel=1e-6, abs=1e-3), buyer
+    assert f"{r:.1%} of its baseline supply" in ree_ban.message
+
+
+def test_cost_rationing_serves_named_buyers_before_the_rest_of_the_world(G, ree_ban):
+    cheapest = gs.allocate_world(
+        G, "rare_earths", as_of=DAY, scenario="china-ree-export-ban", rationing="cost"
+    )
+    fair = ree_ban.buyers.set_index("buyer")
+    cost = cheapest.buyers.set_index("buyer")
+    # the same capacity abroad is shared either way
+    abroad = [c for c in fair.index if c != "CHN"]
+    assert cost.loc[abroad, "supplied"].sum() == pytest.approx(
+        fair.loc[abroad, "supplied"].sum(), rel=1e-6
+    )
+    # by cost alone the rest of the world absorbs the cut first
+    assert cost.at["ROW", "unmet"] > fair.at["ROW", "unmet"]
+    assert "pro rata" not in cheapest.message and cheapest.problem["ratio"] is None
+    with pytest.raises(ValueError, match="rationing"):
+        gs.allocate_world(G, "rare_earths", as_of=DAY, rationing="fair")
 
 
 def test_banned_gallium_never_reaches_the_us(G):
@@ -156,8 +190,8 @@ def test_compare_allocations_names_who_is_short_and_what_moves(ree, ree_ban):
             ban.at[buyer, "supplied"] - base.at[buyer, "supplied"], abs=1e-6
         )
     assert b.at["EU", "delta_unmet"] > 0 and b.at["USA", "delta_unmet"] > 0
-    # Japan keeps its supply by switching to Lynas: its FEOC share falls
-    assert b.at["JPN", "delta_unmet"] == pytest.approx(0.0, abs=1e-6)
+    # Japan keeps part of its supply by switching to plants outside China: its FEOC share falls
+    assert b.at["JPN", "delta_unmet"] > 0
     assert b.at["JPN", "delta_feoc_share"] < -0.5
     fac = d["facilities"].set_index("id")
     assert set(fac["change"]) <= {"new", "cut off", "ramps up", "cut back", "unchanged"}

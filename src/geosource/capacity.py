@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from .layers import Layers
-from .minerals import normalize_mineral
+from .minerals import PRODUCTS, normalize_mineral
 
 __all__ = ["REFERENCE_UNITS", "UNIT_FACTORS", "capacity_in_reference_units"]
 
@@ -37,14 +37,22 @@ UNIT_FACTORS: dict[str, dict[str, float]] = {
         "t/y contained Li2O": _LCE_PER_LI2O,
         "t/y spodumene concentrate": 0.06 * _LCE_PER_LI2O,  # SC6 benchmark grade, 6% Li2O: 0.148
     },
-    "rare_earths": {"t/y REO": 1.0, "t/y NdPr oxide": 1.0},
+    "rare_earths": {
+        "t/y REO": 1.0,
+        # a plant's NdPr oxide counted as separated REO: a lower bound of what it separates
+        # (it also makes La, Ce and other oxides, in proportions its feed sets)
+        "t/y NdPr oxide": 1.0,
+        # product tonnes at the product's reference content (geosource.PRODUCTS)
+        "t/y rare earth concentrate": PRODUCTS["ree_concentrate"].content,
+        "t/y mixed rare earth carbonate": PRODUCTS["mixed_ree_carbonate"].content,
+    },
     "graphite": {
         "t/y graphite concentrate": 1.0,
         "t/y spherical graphite": 1.0,
         "t/y anode material": 1.0,
     },
     "gallium": {"t/y Ga": 1.0},
-    "germanium": {"t/y Ge": 1.0},
+    "germanium": {"t/y Ge": 1.0, "t/y germanium concentrate": PRODUCTS["ge_concentrate"].content},
 }
 
 

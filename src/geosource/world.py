@@ -48,6 +48,7 @@ from .chains import (
     build_chains,
     buyer_queries,
     facility_capacity,
+    facility_products,
     layers_of,
     statuses,
 )
@@ -167,6 +168,7 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     unlisted: bool = True,
     max_country_share: tuple[str, float] | None = None,
     layers: Layers | None = None,
+    rationing: str = "pro-rata",
 ) -> WorldAllocation:
     """Share every facility's capacity among every buyer of the demand layer at once.
 
@@ -192,6 +194,14 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     max_country_share
         ``(buyer, share)``: no one country may supply more than ``share`` of that buyer's
         demand at either stage (source, processing); see :func:`geosource.allocate`.
+    rationing
+        How a scenario's shortfall is shared. ``"pro-rata"`` (default): first the largest share
+        ``r`` such that every buyer keeps at least ``r`` of what it is supplied at baseline
+        (the same call without the scenario) is found, then the cheapest allocation that keeps
+        everyone at or above it; so a cut is shared in proportion to baseline supply, as
+        emergency-sharing rules do, instead of falling wholly on the rest of the world.
+        ``"cost"``: the cheapest allocation only (named buyers before the rest of the world,
+        so their shortfalls are optimistic). Without a scenario both give the same answer.
 
     Returns
     -------
@@ -206,6 +216,9 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     True
     """
 
+    if rationing not in ("pro-rata", "cost"):
+        raise ValueError(f"rationing must be 'pro-rata' or 'cost', got {rationing!r}")
+    G0, layers0 = G, layers
     mid = normalize_mineral(mineral)
     if layers is not None and layers is not G.graph.get("layers"):
         G = _graph_with_layers(G, layers)
@@ -253,12 +266,58 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     )
     row_ok = _legal_for_rest_of_world(frame, lay, mid, day)
     ask = _Ask(mid, finals, day, name)
-    result = _solve(frame.assign(_row_ok=row_ok), rows, lay, ask, max_country_share)
+    ref = None
+    if scenario is not None and rationing == "pro-rata":
+        base = _baseline(
+            G0,
+            (mid, product, day.isoformat(), include_development, unlisted, max_country_share),
+            demand,
+            layers0,
+        )
+        got = base.buyers.set_index("buyer")["supplied"]
+        ref = np.array([float(got.get(b, 0.0)) for b in rows["buyer"]], dtype=float)
+    result = _solve(frame.assign(_row_ok=row_ok), rows, lay, ask, max_country_share, ref)
     result.unlisted = table
     result.flows["unlisted"] = result.flows["chain"].map(
         lambda c: any(str(f).startswith("unlisted-") for f in c)
     )
     return result
+
+
+_BASELINES: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[Any, WorldAllocation]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _baseline(
+    G: nx.MultiDiGraph,
+    key: tuple[Any, ...],
+    demand: pd.DataFrame | None,
+    layers: Layers | None,
+) -> WorldAllocation:
+    """The allocation without a scenario that pro-rata rationing measures a cut against,
+    cached per graph (the newest few)."""
+    mid, product, day, include_development, unlisted, cap = key
+    full_key = (key, id(demand), id(layers))
+    cache = _BASELINES.setdefault(G, OrderedDict())
+    hit = cache.get(full_key)
+    if hit is not None:
+        return hit
+    base = allocate_world(
+        G,
+        mid,
+        product,
+        as_of=day,
+        demand=demand,
+        include_development=include_development,
+        unlisted=unlisted,
+        max_country_share=cap,
+        layers=layers,
+    )
+    cache[full_key] = base
+    while len(cache) > 8:
+        cache.popitem(last=False)
+    return base
 
 
 def _graph_with_layers(G: nx.MultiDiGraph, layers: Layers) -> nx.MultiDiGraph:
@@ -562,6 +621,7 @@ def _solve(
     lay: Layers,
     ask: _Ask,
     country_cap: tuple[str, float] | None = None,
+    ref: np.ndarray | None = None,
 ) -> WorldAllocation:
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix, hstack, vstack
@@ -610,6 +670,10 @@ def _solve(
         a_eq = hstack([a_eq, coo_matrix((a_eq.shape[0], n_o))]).tocsr()
         b_ub = np.concatenate([b_ub, np.array(off.rhs, dtype=float)])
         cost = np.concatenate([cost, np.full(n_o, OFFTAKE_COST_USD)])
+    ratio = None
+    if ref is not None:
+        ratio = _max_min_ratio(a_ub, b_ub, a_eq, pb, ref)
+        a_ub, b_ub = _with_floors(a_ub, b_ub, pb, ref, ratio)
     res = linprog(
         cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=pb.demand, bounds=(0, None), method="highs"
     )
@@ -627,14 +691,77 @@ def _solve(
     out = _result(pb, rows, x, a_ub[:n_fac], fac_ids, caps, excluded, ask)
     out.binding = [*out.binding, *tight]
     out.offtakes = _offtake_table(off_rows, res.x[n:])
+    if ratio is not None:
+        out.message += (
+            f"; shared pro rata: every buyer keeps at least {ratio:.1%} of its baseline supply"
+        )
     out.problem = {
         "chains": chains,
         "row_chains": row_chains,
         "demand": rows,
         "capacities": caps,
         "objective_usd": float(res.fun),
+        "ratio": ratio,
     }
     return out
+
+
+def _unmet_column(pb: _Problem, i: int) -> int:
+    return len(pb.chains) + len(pb.row_chains) + i
+
+
+def _max_min_ratio(a_ub: Any, b_ub: np.ndarray, a_eq: Any, pb: _Problem, ref: np.ndarray) -> float:
+    """The largest ``r`` such that every buyer can be supplied at least ``r`` x its baseline
+    supply ``ref`` at once, under every other constraint: max r s.t. unmet_i + r ref_i <= d_i."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, hstack, vstack
+
+    cols = a_ub.shape[1]
+    rows = [i for i in range(len(pb.buyers)) if ref[i] > 1e-9]
+    if not rows:
+        return 1.0
+    floor = coo_matrix(
+        (
+            [*([1.0] * len(rows)), *(float(ref[i]) for i in rows)],
+            (
+                [*range(len(rows)), *range(len(rows))],
+                [*(_unmet_column(pb, i) for i in rows), *([cols] * len(rows))],
+            ),
+        ),
+        shape=(len(rows), cols + 1),
+    )
+    a = vstack([hstack([a_ub, coo_matrix((a_ub.shape[0], 1))]), floor]).tocsr()
+    b = np.concatenate([b_ub, pb.demand[rows]])
+    objective = np.zeros(cols + 1)
+    objective[cols] = -1.0
+    res = linprog(
+        objective,
+        A_ub=a,
+        b_ub=b,
+        A_eq=hstack([a_eq, coo_matrix((a_eq.shape[0], 1))]).tocsr(),
+        b_eq=pb.demand,
+        bounds=[*([(0, None)] * cols), (0, 1)],
+        method="highs",
+    )
+    if res.status != 0:
+        raise RuntimeError(f"the rationing LP did not solve: {res.message}")
+    return float(res.x[cols])
+
+
+def _with_floors(
+    a_ub: Any, b_ub: np.ndarray, pb: _Problem, ref: np.ndarray, ratio: float
+) -> tuple[Any, np.ndarray]:
+    """``a_ub``/``b_ub`` with one row per buyer: unmet_i <= d_i - ratio x ref_i (a hair of
+    slack so that the floor found by the first programme stays feasible)."""
+    from scipy.sparse import coo_matrix, vstack
+
+    rows = [i for i in range(len(pb.buyers)) if ref[i] > 1e-9]
+    floor = coo_matrix(
+        ([1.0] * len(rows), (range(len(rows)), [_unmet_column(pb, i) for i in rows])),
+        shape=(len(rows), a_ub.shape[1]),
+    )
+    rhs = [float(pb.demand[i] - ratio * ref[i] * (1 - 1e-9)) + 1e-6 for i in rows]
+    return vstack([a_ub, floor]).tocsr(), np.concatenate([b_ub, np.array(rhs, dtype=float)])
 
 
 def _offtake_note(deal: dict[str, Any], slack: np.ndarray) -> str:
@@ -955,7 +1082,7 @@ def unlisted_capacity(layers: Layers, mineral: str, *, year: int | None = None) 
             # mines whose capacity is unknown are the likeliest source of the gap; a processing
             # gap becomes one plant taking every feed the country's plants of the stage take
             unknown = sorted(set(mine["id"]) - set(known.index)) if stage == "mining" else []
-            template = None if unknown else _template(fac, caps, stage, iso)
+            template = None if unknown else _template(layers.facilities, caps, mid, stage, iso)
             rows.append(
                 {
                     "id": f"unlisted-{mid.replace('_', '-')}-{stage}-{iso.lower()}",
@@ -977,11 +1104,22 @@ def unlisted_capacity(layers: Layers, mineral: str, *, year: int | None = None) 
     return pd.DataFrame(rows, columns=list(UNLISTED_COLUMNS))
 
 
-def _template(fac: pd.DataFrame, caps: pd.Series, stage: str, iso: str) -> str | None:
+def _template(
+    facilities: pd.DataFrame, caps: pd.Series, mid: str, stage: str, iso: str
+) -> str | None:
     """The listed facility an unlisted row copies (place, inputs, outputs): the country's
-    largest operating facility of the stage, else its largest of the stage in any status."""
-    for status_ok in (fac["status"] == "operating", fac["status"].notna()):
-        pool = fac[status_ok & (fac["stage"] == stage) & (fac["country"] == iso)]
+    largest operating facility of the mineral and stage, else its largest of them in any
+    status; where the country has none, a site of another mineral there (same stage first)
+    gives the place and port links only."""
+    here = facilities[facilities["country"] == iso]
+    same = here["mineral"] == mid
+    for ok in (
+        same & (here["status"] == "operating") & (here["stage"] == stage),
+        same & (here["stage"] == stage),
+        here["stage"] == stage,
+        here["stage"].notna(),
+    ):
+        pool = here[ok]
         if len(pool):
             size = caps.reindex(pool["id"]).fillna(0.0).to_numpy()
             order = np.lexsort((pool["id"].to_numpy(), -size))
@@ -1063,6 +1201,8 @@ def with_unlisted(G: nx.MultiDiGraph, mineral: str, *, year: int | None = None) 
                 | {p for p in str(t.get(col) or "").split(";") if p and p != "nan"}
             )
             t[col] = ";".join(union) if union else t.get(col)
+        if t.get("mineral") != mid or t.get("stage") != rec["stage"]:
+            _as_mineral(t, mid, str(rec["stage"]))
         if mid == "graphite":
             t["capacity_product"] = "flake_concentrate"
         new_rows.append(t)
@@ -1074,24 +1214,48 @@ def with_unlisted(G: nx.MultiDiGraph, mineral: str, *, year: int | None = None) 
         facilities=gpd.GeoDataFrame(facilities, crs=lay.facilities.crs)
     )
     if new_rows:
-        templates = dict(zip(placed["id"], placed["template"], strict=True))
-        of_template: dict[str, list[str]] = {}
-        for new, tmpl in templates.items():
-            of_template.setdefault(tmpl, []).append(new)
-        for new, tmpl in templates.items():
-            a, ta = f"facility:{new}", f"facility:{tmpl}"
-            G2.add_node(a, **{**G.nodes[ta], "facility": new, "name": new})
-            for _, v, d in G.out_edges(ta, data=True):
-                G2.add_edge(a, v, **d)
-                for other in of_template.get(str(v).split(":", 1)[-1], []):
-                    G2.add_edge(a, f"facility:{other}", **d)
-            for u, _, d in G.in_edges(ta, data=True):
-                G2.add_edge(u, a, **d)
+        _copy_template_nodes(G, G2, placed, mid)
     G2.graph["unlisted"] = table
     cache[key] = G2
     while len(cache) > _UNLISTED_KEEP:  # each copy compiles its own routing engine
         cache.popitem(last=False)
     return G2
+
+
+def _copy_template_nodes(
+    G: nx.MultiDiGraph, G2: nx.MultiDiGraph, placed: pd.DataFrame, mid: str
+) -> None:
+    """Each unlisted facility joins ``G2`` as a node at its template's place, with the
+    template's edges (and the edges between templates repeated between their copies)."""
+    templates = dict(zip(placed["id"], placed["template"], strict=True))
+    stages = dict(zip(placed["id"], placed["stage"], strict=True))
+    of_template: dict[str, list[str]] = {}
+    for new, tmpl in templates.items():
+        of_template.setdefault(tmpl, []).append(new)
+    for new, tmpl in templates.items():
+        a, ta = f"facility:{new}", f"facility:{tmpl}"
+        attrs = {**G.nodes[ta], "facility": new, "name": new, "mineral": mid}
+        G2.add_node(a, **{**attrs, "stage": stages[new], "status": "operating"})
+        for _, v, d in G.out_edges(ta, data=True):
+            G2.add_edge(a, v, **d)
+            for other in of_template.get(str(v).split(":", 1)[-1], []):
+                G2.add_edge(a, f"facility:{other}", **d)
+        for u, _, d in G.in_edges(ta, data=True):
+            G2.add_edge(u, a, **d)
+
+
+def _as_mineral(t: dict[str, Any], mid: str, stage: str) -> None:
+    """An unlisted row placed at a site of another mineral or stage takes the mineral's usual
+    products for its own stage (in place)."""
+    kinds = {"mining": "mine", "refining": "chemical_refinery"}
+    t.update(mineral=mid, stage=stage, kind=kinds.get(stage, t["kind"]), inputs=None, outputs=None)
+    usual = facility_products(pd.DataFrame([t]))
+    ins = cast(tuple[str, ...], usual["inputs"].iat[0])
+    outs = cast(tuple[str, ...], usual["outputs"].iat[0])
+    t["inputs"] = ";".join(ins) or None
+    t["outputs"] = ";".join(outs) or None
+    t["capacity_product"] = outs[0] if outs else None
+    t["notes"] = f"{t['notes']} (another kind of site: its place and port links only)"
 
 
 _UNLISTED_CACHE: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[str, int], Any]] = (

@@ -127,10 +127,9 @@ def test_draws_sharing_closures_reuse_one_routing_result(G):
 
 
 def test_expected_unmet_demand(G):
-    """By hand: a Chinese rare-earth export ban in half the draws. The EU is short only under
-    the ban, so its expected unmet demand is (share of draws with the ban) x (its unmet under
-    the ban), both from a plain world allocation; Japan, served by Lynas under the ban and by
-    China otherwise, is never short."""
+    """By hand: a Chinese rare-earth export ban in half the draws. The EU and Japan are short
+    only under the ban (shared pro rata), so the expected unmet demand of each is (share of
+    draws with the ban) x (its unmet under the ban), both from a plain world allocation."""
     ban = gs.get_scenario("china-ree-export-ban").add_measures[0]
     r = gs.monte_carlo(
         G,
@@ -151,7 +150,10 @@ def test_expected_unmet_demand(G):
     assert eu_ban > 1_000 and eu_base == pytest.approx(0.0, abs=1e-6)
     by = r.summary["expected_unmet_by_buyer"]
     assert by["EU"] == pytest.approx(with_ban * eu_ban + (1 - with_ban) * eu_base, rel=1e-6)
-    assert r.summary["expected_unmet_t"] == pytest.approx(0.0, abs=1e-6)
+    jpn_ban = float(under.buyers.set_index("buyer").at["JPN", "unmet"])
+    assert jpn_ban > 1_000
+    assert by["JPN"] == pytest.approx(with_ban * jpn_ban, rel=1e-6)
+    assert r.summary["expected_unmet_t"] == pytest.approx(with_ban * jpn_ban, rel=1e-6)
 
 
 def test_bad_requests(G):

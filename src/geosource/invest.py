@@ -296,10 +296,9 @@ def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
     labels = [_label(s) for s in scenarios]
     if not labels or len(set(labels)) != len(labels):
         raise ValueError(f"scenarios: give distinct scenarios, got {labels}")
-    base = {
-        lab: allocate_world(G, mid, product, as_of=as_of, scenario=s)
-        for lab, s in zip(labels, scenarios, strict=True)
-    }
+    base: dict[str, WorldAllocation] = {}
+    for lab, s in zip(labels, scenarios, strict=True):
+        base[lab] = allocate_world(G, mid, product, as_of=as_of, scenario=s)
     first = base[labels[0]]
     missing = [b for b in who if b not in set(first.buyers["buyer"])]
     if missing:
@@ -309,6 +308,13 @@ def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
         )
     Gu = with_unlisted(G, mid, year=year)
     runnable = [c for c in cands if not c.skip]
+    # the allocation before any candidate: what pro-rata rationing under a scenario keeps
+    # shares of, the same with and without each candidate
+    before = next(
+        (base[lab] for lab, s in zip(labels, scenarios, strict=True) if s is None),
+        None,
+    ) or allocate_world(G, mid, product, as_of=as_of)
+    reference = before.buyers.set_index("buyer")["supplied"].to_dict()
     args = (
         mid,
         first.products,
@@ -318,6 +324,7 @@ def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
         lay0,
         year,
         who,
+        reference,
     )
     results = map_tasks(_evaluate, runnable, Gu, layers_of(Gu), args, executor)
     after: dict[tuple[str, str], WorldAllocation] = {}
@@ -534,7 +541,7 @@ def _online(
 def _evaluate(
     Gu: nx.MultiDiGraph, _lay: Layers, cand: _Candidate, args: tuple[Any, ...]
 ) -> tuple[dict[str, WorldAllocation], pd.DataFrame]:
-    mid, products, as_of, scenarios, caps, lay0, year, who = args
+    mid, products, as_of, scenarios, caps, lay0, year, who, reference = args
     graph = Gu
     if cand.rows is not None:
         # the user's rows join the graph as not yet operating, so that the balancing capacity
@@ -555,6 +562,7 @@ def _evaluate(
             scenario=sc,
             unlisted=False,
             layers=online,
+            reference=reference,
         )
         first = next(iter(allocs.values()), None)
         tables.append(_processing(cand, lab, a, online, who, first))

@@ -32,6 +32,7 @@ import logging
 import math
 import weakref
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -169,6 +170,7 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     max_country_share: tuple[str, float] | None = None,
     layers: Layers | None = None,
     rationing: str = "pro-rata",
+    reference: WorldAllocation | Mapping[str, float] | None = None,
 ) -> WorldAllocation:
     """Share every facility's capacity among every buyer of the demand layer at once.
 
@@ -202,6 +204,11 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
         emergency-sharing rules do, instead of falling wholly on the rest of the world.
         ``"cost"``: the cheapest allocation only (named buyers before the rest of the world,
         so their shortfalls are optimistic). Without a scenario both give the same answer.
+    reference
+        The baseline supply per buyer that pro-rata rationing keeps shares of (an allocation or
+        ``{buyer: tonnes}``); default: this call without the scenario. Valuing a new project,
+        pass the allocation before it, so that the project's own baseline output does not
+        raise anyone's claim on what is left under the scenario.
 
     Returns
     -------
@@ -268,13 +275,18 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     ask = _Ask(mid, finals, day, name)
     ref = None
     if scenario is not None and rationing == "pro-rata":
-        base = _baseline(
-            G0,
-            (mid, product, day.isoformat(), include_development, unlisted, max_country_share),
-            demand,
-            layers0,
+        if reference is None:
+            reference = _baseline(
+                G0,
+                (mid, product, day.isoformat(), include_development, unlisted, max_country_share),
+                demand,
+                layers0,
+            )
+        got = (
+            reference.buyers.set_index("buyer")["supplied"].to_dict()
+            if isinstance(reference, WorldAllocation)
+            else dict(reference)
         )
-        got = base.buyers.set_index("buyer")["supplied"]
         ref = np.array([float(got.get(b, 0.0)) for b in rows["buyer"]], dtype=float)
     result = _solve(frame.assign(_row_ok=row_ok), rows, lay, ask, max_country_share, ref)
     result.unlisted = table

@@ -42,23 +42,50 @@ __all__ = [
 class Allocation:
     """The answer to an allocation request.
 
-    Attributes
+    Returned by :func:`allocate`; tonnes are in the mineral's reference unit (``unit``).
+
+    Parameters
     ----------
+    mineral, buyer
+        The mineral id and the buyer asked for.
+    unit
+        The reference unit of every tonne figure (``t LCE``, ``t REO``, ...).
+    demand_t, supplied_t, unmet_t
+        Tonnes a year asked for, supplied and not supplied.
+    total_cost
+        Landed freight of the supplied tonnes, USD a year (unmet demand is ``unmet_t``).
     status
         ``met`` (all demand supplied) or ``unmet`` (some demand could not be supplied).
     binding
         Why demand went unmet: ``capacity`` (not enough usable capacity on reachable chains) or
         ``max_country_share`` (the cap forbids using the capacity there is); ``None`` when met.
+    max_country_share
+        The cap that was asked for (``None``: no cap).
     flows
         One row per chain with flow: source, plant, demand centre, countries, ``flow_t``
         (reference content), ``cost`` (landed freight, USD a year).
-    total_cost
-        Landed freight of the supplied tonnes, USD a year (unmet demand is ``unmet_t``).
     concentration
         Of the supplied tonnes: per stage (``source``, ``processing``) the top country, its
         share, the HHI, and the share touching a FEOC covered nation.
     excluded
         Facilities left out because their capacity is missing or not convertible, with reasons.
+    solver
+        The solver and programme that answered.
+    message
+        One sentence on the outcome.
+    extra
+        The world allocation behind the answer (``world``) and the facilities at capacity
+        (``binding``).
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> a = gs.allocate(G, mineral="lithium", to="IND", demand_t=20_000, as_of="2025-06-30")
+    >>> a
+    Allocation(lithium → IND: 20,000.0 of 20,000.0 t LCE supplied, status='met', binding=None)
+    >>> round(float(a.flows["flow_t"].sum()))
+    20000
     """
 
     mineral: str

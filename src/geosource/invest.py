@@ -143,6 +143,23 @@ _TOL = 1e-6
 class ValueWeights:
     """Weights of the ranking objective of :func:`project_value` (non-negative numbers).
 
+    ``value`` sums, per scenario, each term's gain times its weight (see the module's
+    documentation); a weight that is negative, not finite or not a number raises
+    ``ValueError``.
+
+    Parameters
+    ----------
+    unmet
+        Weight of the fall in the buyers' unmet demand, as a share of their demand.
+    hhi
+        Weight of the fall in the HHI of the buyers' supplier countries.
+    feoc
+        Weight of the fall in the share of supply whose chain touches a FEOC covered nation.
+    cost
+        Weight of the fall in landed freight per tonne, relative to the baseline's.
+
+    Examples
+    --------
     >>> ValueWeights()
     ValueWeights(unmet=1.0, hhi=0.25, feoc=0.25, cost=0.05)
     >>> ValueWeights.from_dict({"hhi": 1})
@@ -180,8 +197,18 @@ class ValueWeights:
 class ProjectValue:
     """The result of :func:`project_value`.
 
-    Attributes
+    Parameters
     ----------
+    mineral, products
+        The mineral id and the final products allocated.
+    buyers
+        The buyers whose exposure counts (ISO3 or ``EU``).
+    scenarios
+        The scenario names, ``baseline`` for ``None``.
+    as_of
+        The date for export controls, ISO format.
+    weights
+        The :class:`ValueWeights` the ranking used.
     ranking
         One row per candidate, best first: ``value`` and its four weighted terms, per scenario
         the buyers' Δ unmet, and ``reason`` in plain words.
@@ -196,6 +223,17 @@ class ProjectValue:
     base, after
         The world allocations behind every figure: the baseline of each scenario, and each
         candidate's (keyed ``(candidate, scenario)``).
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> v = gs.project_value(G, ["ree-ngualla"], ["IND"], mineral="rare_earths",
+    ...                      scenarios=[None], as_of="2026-12-03")
+    >>> v.scenarios, list(v.after)
+    (('baseline',), [('ree-ngualla', 'baseline')])
+    >>> v.processing.loc[0, ["id", "stage", "country", "binds"]].tolist()
+    ['ree-ngualla', 'mining', 'TZA', 'own capacity']
     """
 
     mineral: str
@@ -268,6 +306,8 @@ def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
     executor
         ``"serial"`` or ``"dask"`` (a local cluster, as :func:`geosource.monte_carlo`);
         the results are identical.
+    layers
+        Override the layers the graph carries.
 
     Returns
     -------

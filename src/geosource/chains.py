@@ -397,11 +397,13 @@ def chains(  # noqa: PLR0913 (public entry point: keyword-only options)
         From :func:`geosource.graph_from_layers`.
     mineral, to, product
         As in :func:`geosource.sourcing_paths` (``to`` one buyer or a list of them).
-    as_of, weights, params, include_development, layers
+    as_of, weights, params, include_development
         As in :func:`geosource.sourcing_paths`.
     options
         A :class:`ChainOptions`: links, distinct, closures, exclusions and
         ``include_blocked`` (default: ``ChainOptions()``).
+    layers
+        Override the layers the graph carries.
 
     Returns
     -------

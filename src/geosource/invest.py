@@ -312,6 +312,7 @@ def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
     Returns
     -------
     ProjectValue
+        The ranking, best first, with every figure and world allocation behind it.
 
     Examples
     --------

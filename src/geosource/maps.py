@@ -377,6 +377,7 @@ def map_layers(layers: Layers, mineral: str | None = None, *, self_contained: bo
     Returns
     -------
     folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -784,6 +785,7 @@ def map_paths(
     Returns
     -------
     folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -1121,12 +1123,13 @@ def map_compare(
     m: Any = None,
     self_contained: bool = False,
 ) -> Any:
-    """Baseline and scenario options on one map: baseline dashed grey, scenario solid blue;
-    options lost under the scenario dashed vermillion, new ones orange (a legend says which).
+    """Baseline and scenario options on one map, lost and new options marked.
 
-    The map draws what it is given: which options are lost, new or changed, and the verdicts,
-    come from ``comparison`` (:func:`geosource.compare` of the full runs); ``baseline`` and
-    ``scenario`` are the options to draw (e.g. each run's top k).
+    Baseline dashed grey, scenario solid blue; options lost under the scenario dashed
+    vermillion, new ones orange (a legend says which). The map draws what it is given: which
+    options are lost, new or changed, and the verdicts, come from ``comparison``
+    (:func:`geosource.compare` of the full runs); ``baseline`` and ``scenario`` are the options
+    to draw (e.g. each run's top k).
 
     Parameters
     ----------
@@ -1144,6 +1147,7 @@ def map_compare(
     Returns
     -------
     folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -1302,6 +1306,7 @@ def map_flows(
     Returns
     -------
     folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -1737,6 +1742,7 @@ def map_candidates(
     Returns
     -------
     folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -1830,6 +1836,7 @@ def map_surface(surface: dict[str, Any], band: str = "score", m: Any = None) -> 
     Returns
     -------
     folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------

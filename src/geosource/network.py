@@ -122,7 +122,7 @@ class NetworkOptions:
     air
         Add cargo airports and air legs (for refined gallium/germanium and magnets).
     port_reach_km
-        searoute's port list holds inland places too (rail and dry ports such as Yining,
+        The searoute port list holds inland places too (rail and dry ports such as Yining,
         Chengdu or Denver) that no sea lane reaches; a port farther than this from the nearest
         sea-lane vertex is left out of the graph (a ship cannot sail there) unless a layer names
         it as a documented export or import port. 150 km keeps every seaport whose nearest

@@ -620,6 +620,7 @@ def route_matrix(
     Returns
     -------
     RouteMatrix
+        ``distances`` between every source and every target; routes on request.
 
     Examples
     --------

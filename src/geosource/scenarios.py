@@ -438,6 +438,7 @@ def get_scenario(name_or_path: str | Path | Scenario) -> Scenario:
     Returns
     -------
     Scenario
+        The scenario, validated (its ids are checked against layers when it is applied).
 
     Raises
     ------

@@ -176,13 +176,15 @@ def opportunity_surface(
     as_of: Any = None,
     weights: Any = None,
 ) -> dict[str, Any]:
-    """If a new mine opened in a cell, how good an option would it be for this buyer?
+    """How good an option a new mine in each land cell would be for a buyer.
 
-    For every land cell (the country boundaries rasterised with rasterio): the land distance to
-    the nearest port (geodesic × circuity), the shipping distance from that port to the buyer's
-    nearest demand centre (one multi-source shortest-path run from the buyer, not one per cell),
-    and the cell country's exposure components for a mine there (share of world mining,
-    governance, alignment with the buyer, export controls on mined product to the buyer).
+    The question it answers: if a new mine opened in this cell, how good an option would it
+    be for this buyer? For every land cell (the country boundaries rasterised with rasterio):
+    the land distance to the nearest port (geodesic × circuity), the shipping distance from
+    that port to the buyer's nearest demand centre (one multi-source shortest-path run from
+    the buyer, not one per cell), and the cell country's exposure components for a mine there
+    (share of world mining, governance, alignment with the buyer, export controls on mined
+    product to the buyer).
 
     Parameters
     ----------

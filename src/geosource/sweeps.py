@@ -371,13 +371,13 @@ def monte_carlo(  # noqa: PLR0913 (public entry point: keyword-only options)
         it applies in a draw (e.g. ``{"china-ga-ge-ban-us": 0.3}``).
     outages
         Facility id -> probability it is offline in a draw.
+    as_of
+        Date for export controls (default: today).
     demand_t
         Also allocate this demand in every distinct combination, with every other buyer of the
         demand layer competing for the same capacity (:func:`geosource.allocate_world`), and
         report the expected unmet demand of the buyer (``expected_unmet_t``) and of every
         buyer (``expected_unmet_by_buyer``).
-    as_of
-        Date for export controls (default: today).
     score_threshold
         A buyer is "without a good option" in a draw when no option scores below this (default:
         the undisrupted best score × 1.25).

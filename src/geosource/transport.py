@@ -709,11 +709,12 @@ def transport_costs(
 
     Returns
     -------
-    DataFrame aligned to ``frame.index`` with :data:`TRANSPORT_COLUMNS`: ``cost_usd_per_t``
-    (USD per tonne of final product), ``days`` (legs in sequence), ``co2e_kg_per_t``, the same
-    per leg as tuples, each leg's cargo class, and an ``assumptions`` text per row;
-    ``attrs["assumptions"]`` records the parameter file, the rows used, what was not charged
-    for want of a row, and the disruption.
+    pandas.DataFrame
+        Aligned to ``frame.index`` with :data:`TRANSPORT_COLUMNS`: ``cost_usd_per_t`` (USD per
+        tonne of final product), ``days`` (legs in sequence), ``co2e_kg_per_t``, the same per
+        leg as tuples, each leg's cargo class, and an ``assumptions`` text per row;
+        ``attrs["assumptions"]`` records the parameter file, the rows used, what was not
+        charged for want of a row, and the disruption.
 
     Examples
     --------

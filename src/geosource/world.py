@@ -242,6 +242,8 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     Returns
     -------
     WorldAllocation
+        Flows, per-buyer supply and shortfall, facility utilisation and the binding
+        constraints; never raises because demand cannot be met (``status`` says so).
 
     Examples
     --------

@@ -226,14 +226,11 @@ class ProjectValue:
 
     Examples
     --------
-    >>> import geosource as gs
-    >>> G = gs.graph_from_layers(gs.load_layers())
-    >>> v = gs.project_value(G, ["ree-ngualla"], ["IND"], mineral="rare_earths",
-    ...                      scenarios=[None], as_of="2026-12-03")
-    >>> v.scenarios, list(v.after)
-    (('baseline',), [('ree-ngualla', 'baseline')])
-    >>> v.processing.loc[0, ["id", "stage", "country", "binds"]].tolist()
-    ['ree-ngualla', 'mining', 'TZA', 'own capacity']
+    :func:`project_value` makes one (its example reads one); the fields, in order:
+
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(ProjectValue)][6:]
+    ['ranking', 'deltas', 'displaced', 'processing', 'base', 'after']
     """
 
     mineral: str
@@ -321,6 +318,10 @@ def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
     >>> v = gs.project_value(G, ["ree-ngualla"], mineral="rare_earths", as_of="2026-12-03")
     >>> list(v.ranking["candidate"])
     ['ree-ngualla']
+    >>> v.scenarios, list(v.base)
+    (('baseline', 'china-ree-export-ban'), ['baseline', 'china-ree-export-ban'])
+    >>> v.processing[["scenario", "binds"]].values.tolist()  # under a ban, separation binds
+    [['baseline', 'own capacity'], ['china-ree-export-ban', 'processing']]
     """
     mid = normalize_mineral(mineral)
     if layers is not None:

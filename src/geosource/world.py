@@ -130,13 +130,11 @@ class WorldAllocation:
 
     Examples
     --------
-    >>> import geosource as gs
-    >>> G = gs.graph_from_layers(gs.load_layers())
-    >>> w = gs.allocate_world(G, "rare_earths", as_of="2026-12-03")
-    >>> w.unit, w.products, w.status
-    ('t REO', ('separated_oxide',), 'short')
-    >>> list(w.shortfalls().index)
-    ['ROW']
+    :func:`allocate_world` makes one (its example reads one); the first fields, in order:
+
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(WorldAllocation)][:8]
+    ['mineral', 'products', 'unit', 'as_of', 'scenario', 'flows', 'buyers', 'facilities']
     """
 
     mineral: str
@@ -252,6 +250,10 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     >>> w = gs.allocate_world(G, "rare_earths", as_of="2026-12-03")
     >>> bool((w.facilities["used_t"] <= w.facilities["capacity_t"] * (1 + 1e-6)).all())
     True
+    >>> w.unit, w.products, w.status
+    ('t REO', ('separated_oxide',), 'short')
+    >>> list(w.shortfalls().index)
+    ['ROW']
     """
 
     if rationing not in ("pro-rata", "cost"):

@@ -38,9 +38,18 @@ SEAROUTE_PASSAGES = (
 def load_ports() -> gpd.GeoDataFrame:
     """The ports shipped with the installed ``searoute`` package (UN/LOCODE, name, ISO3).
 
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per port (EPSG:4326 points): ``port`` (UN/LOCODE without the space),
+        ``name``, ``country`` (ISO3, ``None`` where searoute's country is not one),
+        ``country_name``, ``lon`` and ``lat``. A fresh copy on every call.
+
     Examples
     --------
     >>> ports = load_ports()
+    >>> list(ports.columns)
+    ['port', 'name', 'country', 'country_name', 'lon', 'lat', 'geometry']
     >>> ports.set_index("port").loc["AUPHE", "name"]
     'Port Hedland'
     """

@@ -295,8 +295,41 @@ def facility_products(facilities: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ChainOptions:
-    """How chains are built: which links count, which options are distinct, closures and
-    exclusions, and whether chains blocked by a ban are kept (flagged) or left out."""
+    """How chains are built: links, distinct options, closures, exclusions, blocked chains.
+
+    :func:`geosource.sourcing_paths` builds one from its keywords; pass one to
+    :func:`chains` directly.
+
+    Parameters
+    ----------
+    links
+        ``"compatible"``: any leg whose product the upstream facility makes and the downstream
+        one takes; ``"documented"``: only documented supply links (``feeds``).
+    distinct
+        ``"countries"``: one option per country of every stage and corridor;
+        ``"facilities"``: every chain of distinct facilities.
+    closed
+        Chokepoint ids closed to shipping (checked against the graph).
+    blocked
+        Node ids no route may use (a sanctioned country's nodes, offline facilities).
+    include_blocked
+        Keep chains that a ban in force makes infeasible, flagged in ``blocked``.
+    exclude, exclude_owners
+        ISO3 codes no stage may be located in, or owned from.
+    disruption
+        Scenario premiums, added days and rate or toll increases: they change the objective
+        that routes each leg (when it is cost or days) and the cost, days and CO2e of every
+        option.
+
+    Examples
+    --------
+    >>> ChainOptions()  # doctest: +NORMALIZE_WHITESPACE
+    ChainOptions(links='compatible', distinct='countries', closed=(), blocked=frozenset(),
+                 include_blocked=False, exclude=frozenset(), exclude_owners=frozenset(),
+                 disruption=None)
+    >>> ChainOptions(exclude=frozenset({"CHN"}), closed=("malacca",)).closed
+    ('malacca',)
+    """
 
     links: Links = "compatible"
     distinct: Distinct = "countries"
@@ -358,11 +391,25 @@ def chains(  # noqa: PLR0913 (public entry point: keyword-only options)
 ) -> pd.DataFrame:
     """Every feasible chain of a mineral's product to one or more buyers, scored, no geometry.
 
-    Parameters are those of :func:`geosource.sourcing_paths`; ``options`` (a
-    :class:`ChainOptions`) holds links, distinct, closures, exclusions and ``include_blocked``.
-    The frame has the columns of
-    :data:`CHAIN_COLUMNS`, the exposure components with their reasons, ``exposure`` and
-    ``score``; one row per chain (and buyer), unranked.
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers`.
+    mineral, to, product
+        As in :func:`geosource.sourcing_paths` (``to`` one buyer or a list of them).
+    as_of, weights, params, include_development
+        As in :func:`geosource.sourcing_paths`.
+    options
+        A :class:`ChainOptions`: links, distinct, closures, exclusions and
+        ``include_blocked`` (default: ``ChainOptions()``).
+    layers
+        Override the layers the graph carries.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per chain (and buyer), unranked: the columns of :data:`CHAIN_COLUMNS`, the
+        exposure components with their reasons, ``exposure`` and ``score``.
 
     Examples
     --------
@@ -371,6 +418,10 @@ def chains(  # noqa: PLR0913 (public entry point: keyword-only options)
     >>> c = gs.chains(G, "lithium", "IND", as_of="2025-06-30")
     >>> sorted(set(c["product"]))
     ['lithium_carbonate', 'lithium_hydroxide']
+    >>> outside = gs.ChainOptions(exclude=frozenset({"CHN"}))
+    >>> c = gs.chains(G, "lithium", "IND", as_of="2025-06-30", options=outside)
+    >>> any("CHN" in countries for countries in c["chain_countries"])
+    False
     """
     lay = layers_of(G, layers)
     mid = normalize_mineral(mineral)

@@ -168,6 +168,11 @@ def normalize_country(value: object, *, allow_aggregates: bool = False) -> str:
     allow_aggregates
         Also accept ``WLD`` (world total) and ``ROW`` (other countries), as in production tables.
 
+    Returns
+    -------
+    str
+        The upper-case alpha-3 code (or ``WLD``/``ROW`` with ``allow_aggregates``).
+
     Raises
     ------
     ValueError
@@ -222,10 +227,27 @@ def suggest_country(value: str) -> str | None:
 def country_name(iso3: str) -> str:
     """Return the short English name of an ISO3 code.
 
+    Parameters
+    ----------
+    iso3
+        An ISO 3166-1 alpha-3 code in any case, or an aggregate (``WLD``, ``ROW``).
+
+    Returns
+    -------
+    str
+        The common name where ISO has one (``"South Korea"``, not ``"Korea, Republic of"``).
+
+    Raises
+    ------
+    ValueError
+        If ``iso3`` is not an alpha-3 code.
+
     Examples
     --------
     >>> country_name("KOR")
     'South Korea'
+    >>> country_name("ind")
+    'India'
     """
     code = iso3.upper()
     if code in _EXTRA:

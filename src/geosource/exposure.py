@@ -63,13 +63,17 @@ COMPONENTS: tuple[str, ...] = (
 class ExposureParams:
     """Documented, editable parameters of the exposure components.
 
-    Attributes
+    Every value is in [0, 1] and every table keeps all its keys; anything else raises
+    ``ValueError`` naming the entry.
+
+    Parameters
     ----------
     alignment
-        Value of each relation between a country on the path and the buyer (0 = no exposure).
+        Value of each relation between a country on the path and the buyer (0 = no exposure):
+        ``same``, ``partner``, ``ipef``, ``neutral``, ``feoc``.
     severity
         Value of each kind of export measure in force (a ban closes the flow; a licence can be
-        refused or delayed; a quota caps it).
+        refused or delayed; a quota caps it): ``ban``, ``licence``, ``quota``.
     scope
         Factor for measures that bind only some flows: military end users, listed entities, or
         raw ore only (the mines in the layer ship concentrate; a raw-ore ban signals that a
@@ -77,6 +81,16 @@ class ExposureParams:
     unknown
         Value used where a fact is missing (no production figure, no WGI estimate); the reason
         says so.
+
+    Examples
+    --------
+    >>> p = ExposureParams()
+    >>> p.alignment["feoc"], p.severity["licence"], p.unknown
+    (1.0, 0.6, 0.5)
+    >>> ExposureParams(unknown=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: ExposureParams.unknown = 2 is not in [0, 1]
     """
 
     alignment: Mapping[str, float] = field(
@@ -281,12 +295,28 @@ def _capacity_shares(fac: pd.DataFrame, product: str) -> tuple[pd.Series, str]:
 def supply_concentration(layers: Layers, mineral: str, stage: str = "mining") -> dict[str, Any]:
     """Concentration of world supply of a mineral at a stage.
 
-    Returns top country and share, the Herfindahl–Hirschman index (shares as fractions, 0–1) and
-    the WGI-weighted HHI of the EU critical raw materials methodology (European Commission 2017,
-    "Methodology for establishing the EU list of critical raw materials", doi 10.2873/769526):
+    The Herfindahl–Hirschman index uses shares as fractions (0–1); the WGI-weighted HHI is that
+    of the EU critical raw materials methodology (European Commission 2017, "Methodology for
+    establishing the EU list of critical raw materials", doi 10.2873/769526):
     ``sum(share² × WGI_scaled)`` with each country's mean WGI rescaled to 0–10, 10 being the
     weakest governance. Countries grouped by the source as "other countries" are left out, so
     both indices are lower bounds.
+
+    Parameters
+    ----------
+    layers
+        From :func:`geosource.load_layers` (its ``production`` and ``countries`` layers).
+    mineral
+        A mineral id of :data:`geosource.MINERALS`.
+    stage
+        A stage of the production layer: ``mining`` or ``refining``.
+
+    Returns
+    -------
+    dict
+        ``mineral``, ``stage``, ``top_country`` (ISO3), ``top_share``, ``hhi``, ``hhi_wgi``,
+        ``countries`` (how many countries have a share) and ``basis`` (the source and year);
+        ``top_country`` is ``None`` and the figures NaN when the layer has no shares.
 
     Examples
     --------
@@ -294,6 +324,11 @@ def supply_concentration(layers: Layers, mineral: str, stage: str = "mining") ->
     >>> c = gs.supply_concentration(gs.load_layers(), "rare_earths", "mining")
     >>> c["top_country"], round(c["top_share"], 2)
     ('CHN', 0.69)
+    >>> sorted(c)  # doctest: +NORMALIZE_WHITESPACE
+    ['basis', 'countries', 'hhi', 'hhi_wgi', 'mineral', 'stage', 'top_country',
+     'top_share']
+    >>> bool(c["top_share"] ** 2 <= c["hhi"] <= 1)  # the top share alone is a lower bound
+    True
     """
     shares, basis = country_shares(layers, mineral, stage)
     if shares.empty:

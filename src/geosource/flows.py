@@ -42,23 +42,48 @@ __all__ = [
 class Allocation:
     """The answer to an allocation request.
 
-    Attributes
+    Returned by :func:`allocate`; tonnes are in the mineral's reference unit (``unit``).
+
+    Parameters
     ----------
+    mineral, buyer
+        The mineral id and the buyer asked for.
+    unit
+        The reference unit of every tonne figure (``t LCE``, ``t REO``, ...).
+    demand_t, supplied_t, unmet_t
+        Tonnes a year asked for, supplied and not supplied.
+    total_cost
+        Landed freight of the supplied tonnes, USD a year (unmet demand is ``unmet_t``).
     status
         ``met`` (all demand supplied) or ``unmet`` (some demand could not be supplied).
     binding
         Why demand went unmet: ``capacity`` (not enough usable capacity on reachable chains) or
         ``max_country_share`` (the cap forbids using the capacity there is); ``None`` when met.
+    max_country_share
+        The cap that was asked for (``None``: no cap).
     flows
         One row per chain with flow: source, plant, demand centre, countries, ``flow_t``
         (reference content), ``cost`` (landed freight, USD a year).
-    total_cost
-        Landed freight of the supplied tonnes, USD a year (unmet demand is ``unmet_t``).
     concentration
         Of the supplied tonnes: per stage (``source``, ``processing``) the top country, its
         share, the HHI, and the share touching a FEOC covered nation.
     excluded
         Facilities left out because their capacity is missing or not convertible, with reasons.
+    solver
+        The solver and programme that answered.
+    message
+        One sentence on the outcome.
+    extra
+        The world allocation behind the answer (``world``) and the facilities at capacity
+        (``binding``).
+
+    Examples
+    --------
+    :func:`allocate` makes one (its example prints one); the first fields, in order:
+
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(Allocation)][:8]
+    ['mineral', 'buyer', 'unit', 'demand_t', 'supplied_t', 'unmet_t', 'total_cost', 'status']
     """
 
     mineral: str
@@ -146,6 +171,10 @@ def allocate(  # noqa: PLR0913 (public entry point: keyword-only options)
     >>> a = gs.allocate(G, mineral="lithium", to="IND", demand_t=20_000, as_of="2025-06-30")
     >>> a.status, round(a.unmet_t, 6)
     ('met', 0.0)
+    >>> a
+    Allocation(lithium → IND: 20,000.0 of 20,000.0 t LCE supplied, status='met', binding=None)
+    >>> round(float(a.flows["flow_t"].sum()))
+    20000
     """
     if not (isinstance(demand_t, int | float) and math.isfinite(demand_t) and demand_t > 0):
         raise ValueError(f"demand_t must be a positive number of tonnes, got {demand_t!r}")

@@ -143,6 +143,23 @@ _TOL = 1e-6
 class ValueWeights:
     """Weights of the ranking objective of :func:`project_value` (non-negative numbers).
 
+    ``value`` sums, per scenario, each term's gain times its weight (see the module's
+    documentation); a weight that is negative, not finite or not a number raises
+    ``ValueError``.
+
+    Parameters
+    ----------
+    unmet
+        Weight of the fall in the buyers' unmet demand, as a share of their demand.
+    hhi
+        Weight of the fall in the HHI of the buyers' supplier countries.
+    feoc
+        Weight of the fall in the share of supply whose chain touches a FEOC covered nation.
+    cost
+        Weight of the fall in landed freight per tonne, relative to the baseline's.
+
+    Examples
+    --------
     >>> ValueWeights()
     ValueWeights(unmet=1.0, hhi=0.25, feoc=0.25, cost=0.05)
     >>> ValueWeights.from_dict({"hhi": 1})
@@ -180,8 +197,18 @@ class ValueWeights:
 class ProjectValue:
     """The result of :func:`project_value`.
 
-    Attributes
+    Parameters
     ----------
+    mineral, products
+        The mineral id and the final products allocated.
+    buyers
+        The buyers whose exposure counts (ISO3 or ``EU``).
+    scenarios
+        The scenario names, ``baseline`` for ``None``.
+    as_of
+        The date for export controls, ISO format.
+    weights
+        The :class:`ValueWeights` the ranking used.
     ranking
         One row per candidate, best first: ``value`` and its four weighted terms, per scenario
         the buyers' Δ unmet, and ``reason`` in plain words.
@@ -196,6 +223,14 @@ class ProjectValue:
     base, after
         The world allocations behind every figure: the baseline of each scenario, and each
         candidate's (keyed ``(candidate, scenario)``).
+
+    Examples
+    --------
+    :func:`project_value` makes one (its example reads one); the fields, in order:
+
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(ProjectValue)][6:]
+    ['ranking', 'deltas', 'displaced', 'processing', 'base', 'after']
     """
 
     mineral: str
@@ -268,10 +303,13 @@ def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
     executor
         ``"serial"`` or ``"dask"`` (a local cluster, as :func:`geosource.monte_carlo`);
         the results are identical.
+    layers
+        Override the layers the graph carries.
 
     Returns
     -------
     ProjectValue
+        The ranking, best first, with every figure and world allocation behind it.
 
     Examples
     --------
@@ -280,6 +318,10 @@ def project_value(  # noqa: PLR0913 (public entry point: keyword-only options)
     >>> v = gs.project_value(G, ["ree-ngualla"], mineral="rare_earths", as_of="2026-12-03")
     >>> list(v.ranking["candidate"])
     ['ree-ngualla']
+    >>> v.scenarios, list(v.base)
+    (('baseline', 'china-ree-export-ban'), ['baseline', 'china-ree-export-ban'])
+    >>> v.processing[["scenario", "binds"]].values.tolist()  # under a ban, separation binds
+    [['baseline', 'own capacity'], ['china-ree-export-ban', 'processing']]
     """
     mid = normalize_mineral(mineral)
     if layers is not None:

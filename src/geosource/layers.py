@@ -80,7 +80,46 @@ class Layers:
     """The layers geosource routes and scores on, one attribute per layer.
 
     Use :func:`load_layers` for the bundled, cited defaults and :meth:`replace` to swap in a
-    layer of your own (a new object; the original is untouched).
+    layer of your own (a new object; the original is untouched). Each layer's columns are in
+    ``layers/README.md``.
+
+    Parameters
+    ----------
+    facilities
+        Mines and plants (points): mineral, stage, inputs, outputs, capacity, owner, status.
+    production
+        National production and world totals per mineral, stage and year (USGS, IEA).
+    countries
+        Governance scores and alignment groups per country (ISO3).
+    export_controls
+        Dated export-control measures: country, products, targets, kind, dates.
+    chokepoints
+        Maritime chokepoints (points) with the searoute passage each matches.
+    demand_centres
+        Buyers' demand centres and their import ports (points).
+    airports
+        Cargo airports (points) for products that fly.
+    transport_params
+        Freight rates, speeds, handling, tolls and emission factors (see
+        :class:`~geosource.transport.TransportParams`).
+    demand
+        Demand per buyer and product, with a rest-of-world row.
+    supply_mix
+        Published import shares per buyer, mineral and supplier country.
+    offtakes
+        Documented offtake agreements honoured first in allocations.
+    boundaries
+        Natural Earth admin-0 country polygons.
+
+    Examples
+    --------
+    >>> layers = load_layers()
+    >>> layers.names[:4]
+    ['facilities', 'production', 'countries', 'export_controls']
+    >>> mine = layers.facilities.query("id == 'ree-songwe-hill'")
+    >>> mine_only = layers.replace(facilities=mine)
+    >>> len(mine_only.facilities), mine_only.chokepoints is layers.chokepoints
+    (1, True)
     """
 
     facilities: gpd.GeoDataFrame
@@ -135,6 +174,22 @@ def load_layers(directory: str | os.PathLike[str] | None = None) -> Layers:
     """Load the bundled, cited layers (or the same set of files from ``directory``).
 
     Every layer is validated; a bundled layer that fails is a bug and raises ``LayerError``.
+    The files are read once per process; each call returns a copy that is safe to change.
+
+    Parameters
+    ----------
+    directory
+        A folder holding the same files as ``layers/`` (default: the bundled layers).
+
+    Returns
+    -------
+    Layers
+        Every layer validated and normalised (ISO3 countries, mineral ids, EPSG:4326).
+
+    Raises
+    ------
+    LayerError
+        Listing every problem of every file, when a layer fails validation or is missing.
 
     Examples
     --------
@@ -188,7 +243,21 @@ def _read_boundaries(path: Path) -> gpd.GeoDataFrame:
 
 
 def load_boundaries() -> gpd.GeoDataFrame:
-    """Natural Earth 1:50m admin-0 country polygons (public domain), one row per ISO3 code."""
+    """Natural Earth 1:50m admin-0 country polygons (public domain), one row per ISO3 code.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``iso3``, ``name`` and ``geometry`` (EPSG:4326); a fresh copy on every call.
+
+    Examples
+    --------
+    >>> b = load_boundaries()
+    >>> list(b.columns), b.crs.to_string()
+    (['iso3', 'name', 'geometry'], 'EPSG:4326')
+    >>> b.set_index("iso3").loc["IND", "name"]
+    'India'
+    """
     return _boundaries_cached().copy()
 
 
@@ -388,11 +457,23 @@ def validate_layer(
     kind
         The layer kind; guessed from the columns of a file when omitted.
 
+    Returns
+    -------
+    ValidationReport
+        ``ok``, ``problems`` (each with file, row, field, problem and fix), ``bad_rows`` and
+        ``data`` (every row parsed and normalised).
+
     Examples
     --------
     >>> report = validate_layer(load_layers().facilities, "facilities")
     >>> report.ok
     True
+    >>> mine = load_layers().facilities.query("id == 'ree-songwe-hill'")
+    >>> report = validate_layer(mine.assign(country="Atlantis"), "facilities")
+    >>> report.ok, report.bad_rows
+    (False, [1])
+    >>> print(report.problems[0])  # doctest: +ELLIPSIS
+    <data>, row 1, field `country`: 'Atlantis' is not a country. — use an ISO 3166 name, ...
     """
     if isinstance(data, pd.DataFrame):
         _check_kind(kind, "<data>")
@@ -427,13 +508,24 @@ def read_layer(
 
     Returns
     -------
-    GeoDataFrame (EPSG:4326) for spatial kinds, DataFrame for tables. Countries are ISO3 codes,
-    minerals registry ids; every column of the file is kept.
+    pandas.DataFrame
+        A GeoDataFrame (EPSG:4326) for spatial kinds, a DataFrame for tables. Countries are
+        ISO3 codes, minerals registry ids; every column of the file is kept.
 
     Raises
     ------
     LayerError
         Listing every problem as ``file, row, field: problem — fix``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> mine = load_layers().facilities.query("id == 'ree-songwe-hill'")
+    >>> path = os.path.join(tempfile.mkdtemp(), "my_mines.csv")
+    >>> _ = write_layer(mine.assign(country="Malawi", note="visited"), path)
+    >>> mines = read_layer(path, "facilities")
+    >>> mines.loc[0, "country"], mines.loc[0, "note"], mines.crs.to_string()
+    ('MWI', 'visited', 'EPSG:4326')
     """
     report = _validate_file(Path(path), kind)
     if not report.problems:
@@ -473,9 +565,28 @@ def write_layer(
     written under a temporary name beside ``path`` and renamed into place, so a failed write
     leaves the previous file as it was.
 
+    Parameters
+    ----------
+    data
+        A layer frame (a GeoDataFrame for spatial kinds, or a frame with ``lon``/``lat``).
+    path
+        The file to write; its suffix (``.csv``, ``.gpkg``, ``.geojson``, ``.parquet``,
+        ``.shp``) picks the format.
+    kind
+        The layer kind, which decides how geometry is written; default: ``data.attrs["kind"]``.
+
     Returns
     -------
-    The path written.
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> mine = load_layers().facilities.query("id == 'ree-songwe-hill'")
+    >>> path = write_layer(mine, os.path.join(tempfile.mkdtemp(), "mine.gpkg"))
+    >>> path.name, read_layer(path, "facilities")["id"].tolist()
+    ('mine.gpkg', ['ree-songwe-hill'])
     """
     out = Path(path)
     fmt = _format_of(out)
@@ -593,9 +704,26 @@ class _FixedTimestamp:
 def layer_summary(layers: Layers) -> pd.DataFrame:
     """Rows per layer and, for point layers, per mineral, with the share of site-checked points.
 
+    Parameters
+    ----------
+    layers
+        From :func:`load_layers` (or your own).
+
     Returns
     -------
-    DataFrame with columns layer, mineral, rows, site_checked_share (NaN where not applicable).
+    pandas.DataFrame
+        Columns ``layer``, ``mineral``, ``rows`` and ``site_checked_share`` (share of rows
+        whose ``coord_precision`` is ``site``; NaN where not applicable): one row per layer
+        (``mineral`` is ``all``), then one per facility stage and mineral
+        (``layer`` is ``facilities:<stage>``).
+
+    Examples
+    --------
+    >>> s = layer_summary(load_layers())
+    >>> list(s.columns)
+    ['layer', 'mineral', 'rows', 'site_checked_share']
+    >>> s.loc[s["layer"] == "boundaries", "rows"].item()
+    237
     """
     rows: list[dict[str, Any]] = []
     for name, frame in layers:

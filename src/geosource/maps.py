@@ -358,9 +358,26 @@ def _legend_gradient(title: str, colormap: Any, lo: str, hi: str, html_id: str) 
 
 
 def map_layers(layers: Layers, mineral: str | None = None, *, self_contained: bool = False) -> Any:
-    """A map of the layers: facilities by mineral and stage (sized by capacity), the ports they
-    use, chokepoints with their risk note, demand centres, and (for one mineral) a choropleth of
-    each country's share of world mine production. Each group can be switched on and off.
+    """A map of the layers: facilities, ports, chokepoints, demand centres, production shares.
+
+    Facilities are drawn by mineral and stage (sized by capacity), with the ports they use,
+    chokepoints with their risk note, demand centres, and (for one mineral) a choropleth of each
+    country's share of world mine production. Each group can be switched on and off.
+
+    Parameters
+    ----------
+    layers
+        From :func:`geosource.load_layers` (or your own).
+    mineral
+        Draw one mineral's facilities and its production choropleth (default: every mineral,
+        no choropleth).
+    self_contained
+        Inline Leaflet so that the file opens without a network (tiles aside).
+
+    Returns
+    -------
+    folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -741,16 +758,34 @@ def map_paths(
     m: Any = None,
     self_contained: bool = False,
 ) -> Any:
-    """The ranked options as lines coloured by score, best emphasised, Pareto options marked,
-    every leg of every chain styled by the product it moves (colour) and its main mode (solid
-    sea, dashed land, dotted air), and chains that a ban blocks listed beside the map.
+    """The ranked options as lines coloured by score, the best emphasised, Pareto options marked.
 
+    Every leg of every chain is styled by the product it moves (colour) and its main mode
+    (solid sea, dashed land, dotted air); chains that a ban blocks are listed beside the map.
     Clicking a line opens its table: rank, stages, legs, km by mode, freight cost, days and
     CO2e, each exposure component with its reason, passages and export controls in force;
     hovering shows a one-line summary. Longitudes run on across ±180°, so a route over the
     Pacific is drawn whole and the short way round. ``layers`` adds a marker for every stage
     of the chains (by stage) and the buyers. ``m`` draws onto an existing map;
     ``self_contained`` inlines Leaflet so the file opens without a network (tiles aside).
+
+    Parameters
+    ----------
+    paths
+        From :func:`geosource.sourcing_paths`.
+    layers
+        Adds a marker for every stage of the chains and the buyers.
+    title
+        Heading of the map (default: minerals → buyers: ranked sourcing options).
+    m
+        A map to draw on (a new one by default).
+    self_contained
+        Inline Leaflet so that the file opens without a network.
+
+    Returns
+    -------
+    folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -1088,12 +1123,13 @@ def map_compare(
     m: Any = None,
     self_contained: bool = False,
 ) -> Any:
-    """Baseline and scenario options on one map: baseline dashed grey, scenario solid blue;
-    options lost under the scenario dashed vermillion, new ones orange (a legend says which).
+    """Baseline and scenario options on one map, lost and new options marked.
 
-    The map draws what it is given: which options are lost, new or changed, and the verdicts,
-    come from ``comparison`` (:func:`geosource.compare` of the full runs); ``baseline`` and
-    ``scenario`` are the options to draw (e.g. each run's top k).
+    Baseline dashed grey, scenario solid blue; options lost under the scenario dashed
+    vermillion, new ones orange (a legend says which). The map draws what it is given: which
+    options are lost, new or changed, and the verdicts, come from ``comparison``
+    (:func:`geosource.compare` of the full runs); ``baseline`` and ``scenario`` are the options
+    to draw (e.g. each run's top k).
 
     Parameters
     ----------
@@ -1111,6 +1147,7 @@ def map_compare(
     Returns
     -------
     folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -1246,11 +1283,30 @@ def map_flows(
     m: Any = None,
     self_contained: bool = False,
 ) -> Any:
-    """The world allocation's flows: one line per chain that carries product, from its first
-    site through every stage to the buyer (straight legs between sites), its width proportional
-    to tonnes and its colour the origin country's; each buyer's unmet demand is a circle at
-    the buyer sized and labelled by its tonnes. The rest of the world (no demand centre) is
-    listed beside the map.
+    """The world allocation's flows, one line per chain that carries product, and unmet demand.
+
+    Each line runs from the chain's first site through every stage to the buyer (straight legs
+    between sites), its width proportional to tonnes and its colour the origin country's; each
+    buyer's unmet demand is a circle at the buyer sized and labelled by its tonnes. The rest of
+    the world (no demand centre) is listed beside the map.
+
+    Parameters
+    ----------
+    allocation
+        From :func:`geosource.allocate_world`.
+    layers
+        The layers the allocation was made on (for the sites and buyers).
+    title
+        Heading of the map (default: mineral: world allocation, baseline or scenario).
+    m
+        A map to draw on (a new one by default).
+    self_contained
+        Inline Leaflet so that the file opens without a network.
+
+    Returns
+    -------
+    folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
@@ -1484,9 +1540,40 @@ def save_map_png(
     title: str | None = None,
     dpi: int = 200,
 ) -> Path:
-    """A static PNG of the options over country outlines (matplotlib), for reports, slides and
-    print: colour-blind-safe score scale with a colour bar saying lower is better, the best
-    option thickest and labelled, longitudes continuous across the Pacific."""
+    """A static PNG of the options over country outlines (matplotlib), for reports and print.
+
+    A colour-blind-safe score scale with a colour bar saying lower is better, the best option
+    thickest and labelled, longitudes continuous across the Pacific. The file is written
+    atomically.
+
+    Parameters
+    ----------
+    paths
+        From :func:`geosource.sourcing_paths`.
+    layers
+        The layers whose country outlines are drawn beneath.
+    path
+        The PNG file to write.
+    title
+        Heading of the figure (default: ranked sourcing options).
+    dpi
+        Resolution.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import os, tempfile, geosource as gs
+    >>> layers = gs.load_layers()
+    >>> G = gs.graph_from_layers(layers)
+    >>> paths = gs.sourcing_paths(G, "lithium", "IND", k=3, as_of="2025-06-30")
+    >>> png = gs.save_map_png(paths, layers, os.path.join(tempfile.mkdtemp(), "map.png"), dpi=50)
+    >>> png.name, png.stat().st_size > 0
+    ('map.png', True)
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1539,8 +1626,38 @@ def save_map_png(
 def pareto_chart(
     paths: pd.DataFrame, path: str | Path, *, title: str | None = None, dpi: int = 110
 ) -> Path:
-    """The objective the options were ranked by (t·km per t by default) against exposure for
-    every option, the Pareto front (computed on the same axes) joined and labelled."""
+    """A PNG chart of the ranking objective against exposure, with the Pareto front.
+
+    The x axis is the objective the options were ranked by (t·km per t by default), the y axis
+    exposure; the Pareto front (computed on the same axes) is joined and labelled. The file is
+    written atomically and the same options give the same bytes.
+
+    Parameters
+    ----------
+    paths
+        From :func:`geosource.sourcing_paths` (columns ``pareto``, ``exposure`` and the
+        objective's).
+    path
+        The PNG file to write.
+    title
+        Heading of the chart (default: objective vs exposure).
+    dpi
+        Resolution.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import os, tempfile, geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> paths = gs.sourcing_paths(G, "lithium", "IND", k=3, as_of="2025-06-30")
+    >>> png = gs.pareto_chart(paths, os.path.join(tempfile.mkdtemp(), "pareto.png"))
+    >>> png.name, png.read_bytes()[1:4]
+    ('pareto.png', b'PNG')
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1606,15 +1723,33 @@ def _country_label(code: Any) -> str:
 def map_candidates(
     value: Any, layers: Layers, *, title: str | None = None, self_contained: bool = False
 ) -> Any:
-    """Candidate projects of :func:`geosource.project_value` at their sites, coloured by value
-    (viridis, darker is more valuable), each with its rank, value, terms and reason; candidates
-    that could not be valued are grey.
+    """Candidate projects of :func:`geosource.project_value` at their sites, coloured by value.
+
+    Colours run on viridis (darker is more valuable); each candidate shows its rank, value,
+    terms and reason; candidates that could not be valued are grey.
+
+    Parameters
+    ----------
+    value
+        A :class:`~geosource.invest.ProjectValue`.
+    layers
+        The layers holding the candidates' facilities.
+    title
+        Heading of the map (default: mineral: which project adds most for the buyers).
+    self_contained
+        Inline Leaflet so that the file opens without a network.
+
+    Returns
+    -------
+    folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
 
     Examples
     --------
     >>> import geosource as gs
     >>> G = gs.graph_from_layers(gs.load_layers())
-    >>> v = gs.project_value(G, ["ree-ngualla"], mineral="rare_earths", as_of="2026-12-03")
+    >>> v = gs.project_value(G, ["ree-ngualla"], ["IND"], mineral="rare_earths",
+    ...                      scenarios=[None], as_of="2026-12-03")
     >>> "gs-candidate" in gs.map_candidates(v, gs.load_layers()).get_root().render()
     True
     """
@@ -1684,7 +1819,33 @@ def map_candidates(
 
 
 def map_surface(surface: dict[str, Any], band: str = "score", m: Any = None) -> Any:
-    """Draw one band of an opportunity surface on a Folium map as an image overlay + legend."""
+    """Draw one band of an opportunity surface on a Folium map as an image overlay + legend.
+
+    Colours run from green (low, better) to red over the band's 2nd to 98th percentile; sea
+    cells are transparent.
+
+    Parameters
+    ----------
+    surface
+        From :func:`geosource.opportunity_surface`.
+    band
+        A band name of :data:`geosource.surfaces.SURFACE_BANDS`.
+    m
+        A map to draw on (a new one by default).
+
+    Returns
+    -------
+    folium.Map
+        The map drawn on (``m`` when given); ``.save(path)`` writes it as HTML.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> s = gs.opportunity_surface(G, mineral="rare_earths", to="IND", resolution_deg=2.0)
+    >>> "<b>score</b>" in gs.map_surface(s, "score").get_root().render()
+    True
+    """
     import folium
 
     grid = surface["bands"][band]

@@ -154,6 +154,11 @@ def normalize_mineral(value: str, *, allow_context: bool = False) -> str:
     allow_context
         Also accept context-only minerals such as ``"antimony"``.
 
+    Returns
+    -------
+    str
+        A key of :data:`MINERALS` (or a context-only mineral with ``allow_context``).
+
     Raises
     ------
     ValueError
@@ -538,11 +543,28 @@ PRODUCT_GROUPS: dict[str, tuple[str, ...]] = {
 def product_graph(mineral_id: str) -> nx.DiGraph:
     """The products of a mineral as a directed graph; edges carry ``recovery``.
 
+    Parameters
+    ----------
+    mineral_id
+        A mineral id, name or alias (see :func:`normalize_mineral`).
+
+    Returns
+    -------
+    networkx.DiGraph
+        One node per product id of the mineral (attribute ``product``, its
+        :data:`PRODUCTS` entry) and one edge per processing step from input to output
+        (attributes ``recovery``, the share of content recovered, and ``step``).
+
     Examples
     --------
     >>> g = product_graph("rare_earths")
     >>> sorted(g.successors("separated_oxide"))
     ['ree_metal']
+    >>> li = product_graph("lithium")
+    >>> sorted(li.successors("spodumene_concentrate"))
+    ['lithium_carbonate', 'lithium_hydroxide']
+    >>> li.edges["spodumene_concentrate", "lithium_hydroxide"]["recovery"]
+    0.88
     """
     mid = normalize_mineral(mineral_id)
     g = nx.DiGraph()
@@ -583,8 +605,22 @@ def normalize_product(mineral_id: str, product: str | None) -> tuple[str, ...]:
 
 
 def tonnes_per_tonne(moved: str, final: str) -> float:
-    """Tonnes of ``moved`` needed per tonne of ``final`` (content ratio over the best recovery
-    along the product graph); ``inf`` if ``final`` cannot be made from ``moved``.
+    """Tonnes of ``moved`` needed per tonne of ``final``.
+
+    The ratio of the products' contents divided by the best recovery along the product graph.
+
+    Parameters
+    ----------
+    moved
+        The product id carried on a leg (a key of :data:`PRODUCTS`).
+    final
+        The product id the chain delivers.
+
+    Returns
+    -------
+    float
+        Tonnes moved per tonne of ``final``; ``inf`` if ``final`` cannot be made from
+        ``moved`` (another mineral, or no path in the product graph).
 
     Examples
     --------
@@ -592,6 +628,8 @@ def tonnes_per_tonne(moved: str, final: str) -> float:
     7.66
     >>> tonnes_per_tonne("lithium_carbonate", "lithium_carbonate")
     1.0
+    >>> tonnes_per_tonne("lithium_carbonate", "separated_oxide")
+    inf
     """
     a, b = PRODUCTS[moved], PRODUCTS[final]
     if a.mineral != b.mineral:

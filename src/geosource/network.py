@@ -80,19 +80,35 @@ _SEA = "sea"
 def node_id(kind: str, key: str) -> str:
     """The graph node id of a facility, demand centre, port or airport.
 
+    Parameters
+    ----------
+    kind
+        ``facility``, ``demand``, ``port`` or ``airport``.
+    key
+        The layer id (facility or demand-centre id), UN/LOCODE or IATA code.
+
+    Returns
+    -------
+    str
+        ``"<kind>:<key>"``.
+
     Examples
     --------
     >>> node_id("facility", "li-greenbushes")
     'facility:li-greenbushes'
+    >>> node_id("port", "AUPHE")
+    'port:AUPHE'
     """
     return f"{kind}:{key}"
 
 
 @dataclass(frozen=True)
 class NetworkOptions:
-    """How the route graph is built. Defaults are visible in the repr.
+    """How the route graph is built.
 
-    Attributes
+    Defaults are visible in the repr; a value out of range raises ``ValueError`` naming it.
+
+    Parameters
     ----------
     closed_passages
         Passages left out of the graph (chokepoint ids or searoute passage names); searoute closes
@@ -106,12 +122,26 @@ class NetworkOptions:
     air
         Add cargo airports and air legs (for refined gallium/germanium and magnets).
     port_reach_km
-        searoute's port list holds inland places too (rail and dry ports such as Yining,
+        The searoute port list holds inland places too (rail and dry ports such as Yining,
         Chengdu or Denver) that no sea lane reaches; a port farther than this from the nearest
         sea-lane vertex is left out of the graph (a ship cannot sail there) unless a layer names
         it as a documented export or import port. 150 km keeps every seaport whose nearest
         MARNET vertex lies offshore of a sparse coast (Antofagasta 93 km, Nacala 121 km) and
         river ports on lanes MARNET draws (Hamburg, New Orleans, Montreal).
+    friction
+        A friction GeoTIFF (effective km per km: 1 = open road, higher = harder, nodata =
+        impassable). Land legs from facilities to ports that lie on it follow the least-cost
+        path over it instead of geodesic × circuity.
+
+    Examples
+    --------
+    >>> NetworkOptions()  # doctest: +NORMALIZE_WHITESPACE
+    NetworkOptions(closed_passages=('northwest',), circuity=1.3, ports_per_site=3,
+                   max_land_km=2500.0, air=True, port_reach_km=150.0, friction=None)
+    >>> NetworkOptions(circuity=0.9)
+    Traceback (most recent call last):
+    ...
+    ValueError: circuity must be at least 1, got 0.9
     """
 
     closed_passages: tuple[str, ...] = ("northwest",)
@@ -614,6 +644,21 @@ def graph_to_gdfs(G: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
     Nodes are indexed by node id with a Point geometry; edges by (u, v, key) with a LineString
     (cut at ±180° where an edge crosses it). :func:`graph_from_gdfs` turns them back.
 
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers` (or :func:`load_graph`).
+
+    Returns
+    -------
+    nodes : geopandas.GeoDataFrame
+        Indexed by ``node``: ``kind``, ``lon``, ``lat``, ``name``, ``country`` and the
+        facility, demand-centre, port and airport fields. ``attrs["graph"]`` holds the graph's
+        attributes (its layers aside).
+    edges : geopandas.GeoDataFrame
+        Indexed by ``(u, v, key)``: ``mode``, ``length_km``, ``passage``, ``estimate``,
+        ``searoute_passage`` and ``basis``.
+
     Examples
     --------
     >>> import geosource as gs
@@ -621,6 +666,10 @@ def graph_to_gdfs(G: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
     >>> nodes, edges = gs.graph_to_gdfs(G)
     >>> len(nodes) == G.number_of_nodes() and len(edges) == G.number_of_edges()
     True
+    >>> nodes.loc["port:AUPHE", ["kind", "name", "country"]].tolist()
+    ['port', 'Port Hedland', 'AUS']
+    >>> list(edges.index.names)
+    ['u', 'v', 'key']
     """
     node_rows = []
     for n, d in G.nodes(data=True):
@@ -647,7 +696,33 @@ def graph_to_gdfs(G: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
 def graph_from_gdfs(
     nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, graph_attrs: dict[str, Any] | None = None
 ) -> nx.MultiDiGraph:
-    """Rebuild a route graph from :func:`graph_to_gdfs` output (or a saved GeoPackage's layers)."""
+    """Rebuild a route graph from :func:`graph_to_gdfs` output (or a saved GeoPackage's layers).
+
+    Parameters
+    ----------
+    nodes
+        Indexed by node id, one column per node attribute (the geometry is not read back:
+        ``lon`` and ``lat`` are).
+    edges
+        Indexed by ``(u, v, key)``, one column per edge attribute.
+    graph_attrs
+        The graph's attributes; default: ``nodes.attrs["graph"]``, else ``{"crs": "EPSG:4326"}``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Missing values are left out of node attributes and ``None`` on edges. Layers are not
+        attached (see :func:`load_graph`).
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> near = G.subgraph(["port:AUPHE", *G.successors("port:AUPHE")])  # Port Hedland
+    >>> H = gs.graph_from_gdfs(*gs.graph_to_gdfs(near))
+    >>> sorted(H.edges) == sorted(near.edges), H.graph["crs"]
+    (True, 'EPSG:4326')
+    """
     G = nx.MultiDiGraph()
     G.graph.update(graph_attrs or nodes.attrs.get("graph", {}) or {"crs": "EPSG:4326"})
     nframe = pd.DataFrame(nodes.drop(columns=nodes.geometry.name))
@@ -671,6 +746,18 @@ def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
 
     The file is written under a temporary name beside ``path`` and renamed into place, so a
     failed save leaves the previous file as it was.
+
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers`; its layers are not saved.
+    path
+        The GeoPackage to write.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
 
     Examples
     --------
@@ -717,6 +804,28 @@ def load_graph(path: str | os.PathLike[str], layers: Layers | None = None) -> nx
 
     The layers it was built from are not stored in the file: pass them as ``layers`` (the bundled
     layers are attached when omitted), so that scoring can find its facts.
+
+    Parameters
+    ----------
+    path
+        A GeoPackage written by :func:`save_graph`.
+    layers
+        The layers the graph was built from (default: the bundled layers).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Equal to the saved graph, with ``layers`` in ``G.graph["layers"]``.
+
+    Examples
+    --------
+    >>> import os, tempfile, geosource as gs
+    >>> layers = gs.load_layers()
+    >>> G = gs.graph_from_layers(layers)
+    >>> near = G.subgraph(["port:AUPHE", *G.successors("port:AUPHE")]).copy()
+    >>> H = gs.load_graph(gs.save_graph(near, os.path.join(tempfile.mkdtemp(), "g.gpkg")), layers)
+    >>> sorted(H.edges) == sorted(near.edges), H.graph["layers"] is layers
+    (True, True)
     """
     import json
 

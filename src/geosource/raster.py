@@ -192,7 +192,10 @@ def friction_path(
 
     Returns
     -------
-    (cost, path): the total cost and the path as lon/lat cell centres.
+    cost : float
+        The total cost (friction × km summed along the path).
+    path : list of tuple of float
+        The path as lon/lat cell centres, from ``start`` to ``end``.
 
     Examples
     --------

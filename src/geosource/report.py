@@ -47,7 +47,10 @@ SCENARIO_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 class ReportConfig:
     """What a report covers. Unknown keys are errors that list the valid ones.
 
-    Attributes
+    Files, mappings and direct construction go through one schema that reports every problem
+    at once (``ValueError``); :meth:`read` takes a ``.toml``, ``.yaml`` or ``.json`` file.
+
+    Parameters
     ----------
     title
         Heading of the summary page.
@@ -77,6 +80,19 @@ class ReportConfig:
         each ``"mineral:candidates"`` (``"rare_earths:africa"``, ``"lithium:li-kachi+li-x"``),
         under the baseline and the ``world`` scenarios: a ranking table and a map of the
         candidates coloured by value.
+
+    Examples
+    --------
+    >>> ReportConfig(buyers=["USA"], minerals=["gallium"]).buyers
+    ('USA',)
+    >>> ReportConfig.from_dict({"buyer": ["IND"]})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown report key 'buyer'; valid keys: title, buyers, minerals, as_of, ...
+    >>> ReportConfig(k=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: field `k`: 0 is below the minimum 1
     """
 
     title: str = "geosource sourcing report"
@@ -192,21 +208,50 @@ def build_report(
     progress: Callable[[str], None] | None = None,
     self_contained: bool = False,
 ) -> Path:
-    """Write a report folder: ``index.html`` (executive summary, then the tables),
-    ``methods.html``, ``citations.html``, ``maps/``, ``tables/``, ``charts/``, and
-    ``manifest.json`` (package version, config, every input file's sha256, every scenario's
-    full definition, layer citations and checksums). The folder explains itself: it links to
-    no file outside it. ``self_contained`` inlines Leaflet in every map, so the maps open
-    without a network (tiles aside).
+    """Write a report folder: summary, tables, maps, charts, methods, citations and manifest.
+
+    The folder holds ``index.html`` (executive summary, then the tables), ``methods.html``,
+    ``citations.html``, ``maps/``, ``tables/``, ``charts/``, and ``manifest.json`` (package
+    version, config, every input file's sha256, every scenario's full definition, layer
+    citations and checksums). The folder explains itself: it links to no file outside it.
 
     The config and ``out`` are checked before any work starts: ``out`` must be new, empty or a
     folder an earlier report wrote (every file listed in its manifest). The report is built in
     a folder beside ``out``, its manifest written last, and swapped in whole: an interrupted
     run leaves the previous report or the new one, never a mix.
 
+    Parameters
+    ----------
+    config
+        A :class:`ReportConfig`, a mapping of its fields, or a ``.toml``/``.yaml``/``.json``
+        file (scenario files it names are found beside it).
+    out
+        The report folder: new, empty, or one an earlier report wrote.
+    G
+        A route graph to reuse (default: built from ``layers``).
+    layers
+        The layers (default: the bundled layers).
+    progress
+        Called with a short message as each part is written.
+    self_contained
+        Inline Leaflet in every map, so the maps open without a network (tiles aside).
+
     Returns
     -------
-    The path of ``index.html``.
+    pathlib.Path
+        The path of ``index.html``.
+
+    Examples
+    --------
+    >>> import os, tempfile, geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> out = os.path.join(tempfile.mkdtemp(), "report")
+    >>> config = {"buyers": ["USA"], "minerals": ["gallium"], "as_of": ["2026-12-03"], "k": 2}
+    >>> gs.build_report(config, out, G=G).name
+    'index.html'
+    >>> sorted(os.listdir(out))  # doctest: +NORMALIZE_WHITESPACE
+    ['charts', 'citations.html', 'index.html', 'manifest.json', 'maps', 'methods.html',
+     'tables']
     """
 
     if isinstance(config, str | Path):

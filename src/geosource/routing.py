@@ -154,7 +154,11 @@ def distances_from(
 class Route:
     """One route through the graph, with its legs and the passages it crosses.
 
-    Attributes
+    Routes come from :func:`shortest_path`, :func:`alternative_routes` and
+    :meth:`RouteMatrix.route`; ``corridor`` is the set of passages crossed and ``geometry`` the
+    route as lon/lat lines cut at ±180°.
+
+    Parameters
     ----------
     source, target
         End node ids.
@@ -168,6 +172,19 @@ class Route:
         Chokepoint ids crossed, in the order first crossed.
     legs
         One dict per run of edges of the same mode: mode, from, to, km, passages, estimate.
+    closed_passages
+        The passages that were closed when the route was found.
+    coords
+        Lon/lat of every node on the way, longitudes continuous across ±180°.
+
+    Examples
+    --------
+    :func:`shortest_path` makes one (its example reads one); the fields, in order:
+
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(Route)]  # doctest: +NORMALIZE_WHITESPACE
+    ['source', 'target', 'nodes', 'length_km', 'km_by_mode', 'passages', 'legs',
+     'closed_passages', 'coords']
     """
 
     source: Any
@@ -206,7 +223,27 @@ class Route:
 
 
 def routes_to_gdf(routes: Iterable[Route]) -> gpd.GeoDataFrame:
-    """One row per route: ends, total and per-mode km, passages, geometry (EPSG:4326)."""
+    """One row per route: ends, total and per-mode km, passages, geometry (EPSG:4326).
+
+    Parameters
+    ----------
+    routes
+        :class:`Route` objects, e.g. from :func:`alternative_routes`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``source``, ``target``, ``length_km``, ``sea_km``, ``land_km``, ``air_km``,
+        ``passages`` and ``closed_passages`` (``;``-joined), ``n_legs`` and ``geometry``.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> gdf = gs.routes_to_gdf([gs.shortest_path(G, "port:JPTYO", "port:INMAA")])
+    >>> gdf.loc[0, "passages"], gdf.crs.to_string()
+    ('singapore;malacca', 'EPSG:4326')
+    """
     rows = [r.to_dict() for r in routes]
     columns = [
         "source",
@@ -292,7 +329,31 @@ class RouteMatrix:
     """Distances (and, on request, routes) between every source and every target.
 
     ``distances[i, j]`` is the length from ``sources[i]`` to ``targets[j]`` (``inf`` when there
-    is no route under the closures).
+    is no route under the closures). Built by :func:`route_matrix`, not by hand: ``route``,
+    ``path`` and ``summary`` trace a pair on request and ``to_frame`` labels the distances.
+
+    Parameters
+    ----------
+    sources, targets
+        Node ids, in the order of the rows and columns of ``distances``.
+    distances
+        Shortest lengths in the unit of the weight that was minimised.
+    closed_passages
+        The passages closed when the matrix was computed.
+
+    Other Parameters
+    ----------------
+    _graph, _engine, _masked, _pred, _reversed, _routes, _paths, _summaries, _src_pos, _tgt_pos
+        Internal state set by :func:`route_matrix` (the graph, the compiled engine and its
+        mask, predecessors, traced paths and caches).
+
+    Examples
+    --------
+    :func:`route_matrix` makes one (its example reads one); the public fields, in order:
+
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(RouteMatrix) if not f.name.startswith("_")]
+    ['sources', 'targets', 'distances', 'closed_passages']
     """
 
     sources: list[Any]
@@ -551,14 +612,22 @@ def route_matrix(
     Returns
     -------
     RouteMatrix
+        ``distances`` between every source and every target; routes on request.
 
     Examples
     --------
     >>> import geosource as gs
     >>> G = gs.graph_from_layers(gs.load_layers())
-    >>> m = gs.route_matrix(G, ["port:CNSHA"], ["port:NLRTM"])
+    >>> m = gs.route_matrix(G, ["port:CNSHA", "port:JPTYO"], ["port:NLRTM", "port:INMAA"])
     >>> 19_000 < float(m.distances[0, 0]) < 21_000
     True
+    >>> m.to_frame().round(-2)  # doctest: +NORMALIZE_WHITESPACE
+    target      port:NLRTM  port:INMAA
+    source
+    port:CNSHA     19600.0      7100.0
+    port:JPTYO     21000.0      8500.0
+    >>> m.route("port:JPTYO", "port:INMAA").passages
+    ('singapore', 'malacca')
     """
     srcs = _check_nodes(G, sources, "source")
     tgts = _check_nodes(G, targets, "target")
@@ -628,6 +697,20 @@ def shortest_path(
 ) -> Route:
     """The shortest route between two nodes.
 
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers`.
+    source, target
+        Node ids (``"port:CNSHA"``, ``"facility:li-greenbushes"``, ...).
+    weight, closed_passages, closed_nodes, modes
+        As in :func:`route_matrix`.
+
+    Returns
+    -------
+    Route
+        With its legs, passages and geometry.
+
     Raises
     ------
     NoRouteError
@@ -643,6 +726,8 @@ def shortest_path(
     >>> "suez" in gs.shortest_path(G, "port:CNSHA", "port:NLRTM",
     ...                            closed_passages=["suez"]).passages
     False
+    >>> round(r.length_km, -2), r.km_by_mode.keys() == {"sea"}, r.geometry.geom_type
+    (19600.0, True, 'MultiLineString')
     """
     m = route_matrix(
         G,
@@ -680,6 +765,27 @@ def alternative_routes(
     ≥ ``min_difference``): Suez, then Panama or the Cape of Good Hope; Malacca, then Lombok.
     Never k near-identical variants of one corridor. Fewer than ``k`` routes come back when no
     such corridor exists.
+
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers`.
+    source, target
+        Node ids.
+    k
+        Most routes to return.
+    closed_passages
+        Passages closed for every route (the others are closed on top of them).
+    modes
+        Edge modes a route may use, as in :func:`route_matrix`.
+    min_difference
+        Least Jaccard distance between the corridor of a new route and every corridor found
+        so far, in (0, 1].
+
+    Returns
+    -------
+    list of Route
+        The shortest route first, then the alternatives by length.
 
     Examples
     --------
@@ -734,6 +840,35 @@ def networkx_weight(
     ``nx.single_source_dijkstra(G, s, weight=networkx_weight(G, s))`` gives the same answers as
     :func:`route_matrix`: closed passages and other modes are hidden, and end points
     (facilities, demand centres) other than ``source`` are never passed through.
+
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers`.
+    source
+        The node the search starts from (the only end point it may leave from).
+    weight
+        Edge attribute to minimise.
+    closed_passages
+        Passages whose edges are hidden.
+    modes
+        Edge modes a route may use.
+
+    Returns
+    -------
+    callable
+        ``w(u, v, data)`` for networkx: the least ``weight`` over the parallel edges that may
+        be used, or ``None`` to hide the edge.
+
+    Examples
+    --------
+    >>> import networkx as nx, geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> w = gs.networkx_weight(G, "port:CNSHA", closed_passages=["suez"])
+    >>> km = nx.shortest_path_length(G, "port:CNSHA", "port:NLRTM", weight=w)
+    >>> r = gs.shortest_path(G, "port:CNSHA", "port:NLRTM", closed_passages=["suez"])
+    >>> abs(km - r.length_km) < 1e-6
+    True
     """
     closed = frozenset(closed_passages)
     allowed = frozenset(modes)

@@ -95,7 +95,10 @@ def _iso(value: Any, name: str) -> str:
 class Scenario:
     """A what-if, applied on top of the baseline layers and graph.
 
-    Attributes
+    Built-in scenarios come from :func:`get_scenario`; :meth:`read` and :meth:`write` keep one
+    in a ``.toml``, ``.yaml`` or ``.json`` file; :func:`apply_scenario` applies it.
+
+    Parameters
     ----------
     name, description, source
         What it is and what it models (a citation a reader can follow).
@@ -120,6 +123,16 @@ class Scenario:
         :class:`~geosource.transport.Disruption` fields (``war_risk_usd_per_t``,
         ``added_days``, ``toll_multipliers`` by passage; ``rate_multipliers`` by mode or
         ``mode:cargo_class``; ``source``). None of them can lower a cost or a day.
+
+    Examples
+    --------
+    >>> s = Scenario(name="malacca-shut", closed_passages=("malacca",))
+    >>> s.closed_passages, s.as_of
+    (('malacca',), None)
+    >>> Scenario(name="")
+    Traceback (most recent call last):
+    ...
+    ValueError: a scenario needs a name
     """
 
     name: str
@@ -415,7 +428,37 @@ BUILTIN_SCENARIOS: dict[str, Scenario] = {
 def get_scenario(name_or_path: str | Path | Scenario) -> Scenario:
     """A built-in scenario by name, or one read from a file.
 
-    Raises ``ValueError`` naming the built-in scenarios when the name is unknown.
+    Parameters
+    ----------
+    name_or_path
+        A built-in name (``"red-sea-closure"``, ``"china-ree-export-ban"``, ...), a
+        ``.toml``, ``.yaml``/``.yml`` or ``.json`` scenario file, or a :class:`Scenario`
+        (returned as it is).
+
+    Returns
+    -------
+    Scenario
+        The scenario, validated (its ids are checked against layers when it is applied).
+
+    Raises
+    ------
+    ValueError
+        Naming the built-in scenarios when the name is unknown, or the file and field when a
+        file is malformed.
+
+    Examples
+    --------
+    >>> get_scenario("red-sea-closure").closed_passages
+    ('bab_el_mandeb', 'suez')
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "malacca.toml")
+    >>> _ = Scenario(name="malacca-shut", closed_passages=("malacca",)).write(path)
+    >>> get_scenario(path).name
+    'malacca-shut'
+    >>> get_scenario("red-sea")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown scenario 'red-sea'; built-in scenarios: china-ga-ge-ban-us, ...
     """
     if isinstance(name_or_path, Scenario):
         return name_or_path
@@ -478,6 +521,27 @@ def apply_scenario(
     facilities are flagged (column ``offline``) and capacity changes applied in a copy of the
     facilities layer; passages and sanctioned countries become routing masks (no graph rebuild).
 
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers`.
+    layers
+        The baseline layers (``None``: the layers the graph carries).
+    scenario
+        A :class:`Scenario`, a built-in name or a scenario file (see :func:`get_scenario`).
+
+    Returns
+    -------
+    AppliedScenario
+        ``scenario``, ``graph`` (``G`` itself), the new ``layers``, ``closed_passages``,
+        ``closed_nodes``, ``weights``, ``as_of`` and ``disruption``; its
+        ``sourcing_paths(mineral, to, ...)`` runs :func:`geosource.sourcing_paths` under them.
+
+    Raises
+    ------
+    ValueError
+        If the scenario names a passage, facility or measure the layers do not have.
+
     Examples
     --------
     >>> import geosource as gs
@@ -485,6 +549,11 @@ def apply_scenario(
     >>> s = gs.apply_scenario(G, None, "red-sea-closure")
     >>> s.closed_passages
     ('bab_el_mandeb', 'suez')
+    >>> out = gs.apply_scenario(G, None, gs.Scenario(name="x", offline=("li-greenbushes",)))
+    >>> bool(out.layers.facilities.set_index("id").at["li-greenbushes", "offline"])
+    True
+    >>> "offline" in G.graph["layers"].facilities.columns
+    False
     """
     sc = get_scenario(scenario)
     lay = layers if layers is not None else G.graph["layers"]
@@ -566,6 +635,35 @@ def compare(
     4 of 9 options via cape_of_good_hope (4)"``; the frame's ``verdict`` column repeats it on
     every row of the query, and ``attrs["buyers"]`` holds one row per mineral × query with the
     best option's cost, days and km before and after.
+
+    Parameters
+    ----------
+    baseline, scenario
+        The two runs of :func:`geosource.sourcing_paths` (best with ``k=None``).
+    name
+        The scenario's name, used in the verdicts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per option key: each side's figures (suffixes ``_base`` and ``_scenario``),
+        ``status``, ``reason``, the deltas (``delta_km``, ``delta_cost_usd_per_t``,
+        ``delta_days``, ``delta_exposure``, ``delta_score``) and ``verdict``.
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> base = gs.sourcing_paths(G, "lithium", "DEU", k=None, as_of="2025-06-30")
+    >>> closed = gs.apply_scenario(G, None, "red-sea-closure")
+    >>> after = closed.sourcing_paths("lithium", "DEU", k=None, as_of="2025-06-30")
+    >>> diff = gs.compare(base, after, name="red-sea-closure")
+    >>> sorted(set(diff["status"]))
+    ['changed', 'unchanged']
+    >>> bool((diff.loc[diff["status"] == "changed", "delta_km"] > 0).all())
+    True
+    >>> diff.attrs["verdicts"]["lithium → DEU"][:36]
+    'lithium → DEU: best option unchanged'
     """
     keep = [
         *_OPTION,

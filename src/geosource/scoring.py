@@ -43,15 +43,28 @@ EARTH_CIRCUMFERENCE_KM = 40_075.017
 
 @dataclass(frozen=True)
 class Weights:
-    """Weights of the score and of the exposure components. Defaults are visible in the repr.
+    """Weights of the score and of the exposure components.
 
-    ``distance`` and ``exposure`` weigh the two halves of the score: the transport half and the
-    exposure half. ``objective`` says what the transport half (and every leg's route) measures:
-    ``"distance"`` (tonne-km per tonne, the default), ``"cost"`` (landed freight and handling,
-    USD/t), ``"days"`` (door to door) or ``"co2e"`` (kg/t), or a weighted mix such as
-    ``"cost:2,days:1"`` or ``{"cost": 2, "days": 1}`` (see :mod:`geosource.objectives`). The five
-    component weights weigh the exposure components. All weights must be non-negative; at least
-    one of each group must be positive. Unknown keys are rejected with the list of valid ones.
+    Defaults are visible in the repr. ``distance`` and ``exposure`` weigh the two halves of the
+    score: the transport half and the exposure half. ``objective`` says what the transport half
+    (and every leg's route) measures. The five component weights weigh the exposure components.
+    All weights must be non-negative; at least one of each group must be positive. Unknown keys
+    are rejected with the list of valid ones.
+
+    Parameters
+    ----------
+    distance
+        Weight of the transport half of the score.
+    exposure
+        Weight of the exposure half of the score.
+    concentration, governance, alignment, export_controls, chokepoints
+        Weights of the five exposure components in the exposure mean.
+    objective
+        What the transport half measures: ``"distance"`` (tonne-km per tonne, the default),
+        ``"cost"`` (landed freight and handling, USD/t), ``"days"`` (door to door) or
+        ``"co2e"`` (kg/t), or a weighted mix such as ``"cost:2,days:1"`` or
+        ``{"cost": 2, "days": 1}`` (see :mod:`geosource.objectives`); stored as normalised
+        text.
 
     Examples
     --------
@@ -171,11 +184,27 @@ def combine(transport: npt.ArrayLike, exposure: pd.Series, weights: Weights) -> 
 def pareto_front(frame: pd.DataFrame, x: str = "distance_km", y: str = "exposure") -> pd.Series:
     """True for rows no other row beats on both ``x`` and ``y`` (lower is better on both).
 
+    Parameters
+    ----------
+    frame
+        Options, one per row.
+    x, y
+        The two columns to minimise (e.g. ``tkm_per_t`` or ``cost_usd_per_t``, and
+        ``exposure``).
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, named ``pareto``, aligned to ``frame.index``. A row that ties exactly with
+        an efficient row is efficient too.
+
     Examples
     --------
     >>> f = pd.DataFrame({"distance_km": [1, 2, 3, 2], "exposure": [0.9, 0.5, 0.1, 0.6]})
     >>> pareto_front(f).tolist()
     [True, True, True, False]
+    >>> pareto_front(f.rename(columns={"distance_km": "days"}), x="days").name
+    'pareto'
     """
     xs = frame[x].to_numpy(dtype=float)
     ys = frame[y].to_numpy(dtype=float)

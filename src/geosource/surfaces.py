@@ -69,8 +69,25 @@ def sample_raster(
 
     Returns
     -------
-    A new GeoDataFrame: the component and its reason added, ``exposure`` and ``score`` recomputed
-    with it, ranks redone within each query; ``attrs["extra_components"]`` lists it.
+    geopandas.GeoDataFrame
+        A new frame: the component and its reason added, ``exposure`` and ``score`` recomputed
+        with it, ranks redone within each query; ``attrs["extra_components"]`` lists it.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, rasterio, geosource as gs
+    >>> from affine import Affine
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> paths = gs.sourcing_paths(G, "lithium", "IND", k=3, as_of="2025-06-30")
+    >>> tif = os.path.join(tempfile.mkdtemp(), "hazard.tif")  # SYNTHETIC: 0.8 east of 60°E
+    >>> hazard = np.where(np.arange(36) >= 24, 0.8, 0.1).astype("float32")[None, :]
+    >>> with rasterio.open(tif, "w", driver="GTiff", width=36, height=18, count=1,
+    ...                    dtype="float32", crs="EPSG:4326",
+    ...                    transform=Affine(10, 0, -180, 0, -10, 90)) as dst:
+    ...     dst.write(hazard.repeat(18, axis=0), 1)
+    >>> scored = gs.sample_raster(paths, tif, name="hazard", stat="max")
+    >>> sorted(set(scored["hazard"].round(2))), scored.attrs["extra_components"]
+    ([0.8], {'hazard': 1.0})
     """
     import rasterio
 
@@ -159,19 +176,49 @@ def opportunity_surface(
     as_of: Any = None,
     weights: Any = None,
 ) -> dict[str, Any]:
-    """If a new mine opened in a cell, how good an option would it be for this buyer?
+    """How good an option a new mine in each land cell would be for a buyer.
 
-    For every land cell (the country boundaries rasterised with rasterio): the land distance to
-    the nearest port (geodesic × circuity), the shipping distance from that port to the buyer's
-    nearest demand centre (one multi-source shortest-path run from the buyer, not one per cell),
-    and the cell country's exposure components for a mine there (share of world mining,
-    governance, alignment with the buyer, export controls on mined product to the buyer).
+    The question it answers: if a new mine opened in this cell, how good an option would it
+    be for this buyer? For every land cell (the country boundaries rasterised with rasterio):
+    the land distance to the nearest port (geodesic × circuity), the shipping distance from
+    that port to the buyer's nearest demand centre (one multi-source shortest-path run from
+    the buyer, not one per cell), and the cell country's exposure components for a mine there
+    (share of world mining, governance, alignment with the buyer, export controls on mined
+    product to the buyer).
+
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers`.
+    layers
+        Override the layers the graph carries.
+    mineral, to
+        As in :func:`geosource.sourcing_paths` (one mineral, one buyer).
+    resolution_deg
+        Cell size in degrees, 0.01 to 5.
+    out
+        A GeoTIFF to write the bands to (written atomically).
+    as_of
+        Date for export controls (default: today).
+    weights
+        :class:`~geosource.scoring.Weights` or a dict of them, for the score band.
 
     Returns
     -------
-    dict with ``bands`` (name -> 2-D float32 array, NaN at sea), ``transform``, ``crs``,
-    ``cells`` (land cells), and ``path`` when ``out`` names a GeoTIFF to write (one band per
-    entry of :data:`SURFACE_BANDS`, with band descriptions).
+    dict
+        ``bands`` (name -> 2-D float32 array, NaN at sea), ``transform``, ``crs``, ``cells``
+        (land cells), ``mineral`` and ``buyer``, and ``path`` when ``out`` names a GeoTIFF to
+        write (one band per entry of :data:`SURFACE_BANDS`, with band descriptions).
+
+    Examples
+    --------
+    >>> import geosource as gs
+    >>> G = gs.graph_from_layers(gs.load_layers())
+    >>> s = gs.opportunity_surface(G, mineral="rare_earths", to="IND", resolution_deg=2.0)
+    >>> s["bands"]["score"].shape, s["crs"]
+    ((90, 180), 'EPSG:4326')
+    >>> list(s["bands"]) == list(SURFACE_BANDS)
+    True
     """
     import rasterio
     from affine import Affine

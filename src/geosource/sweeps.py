@@ -61,9 +61,40 @@ def sweep(  # noqa: PLR0913 (public entry point: keyword-only options)
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """One row per scenario × buyer × mineral: the best option, its distance, exposure and
-    score, how many options remain, and (with ``demand_t``) the allocation's unmet demand and
-    top-country share. ``None`` in ``scenarios`` is the baseline.
+    """One row per scenario × buyer × mineral: the best option and what is left.
+
+    Each row holds the best option, its distance, exposure and score, how many options remain,
+    and (with ``demand_t``) the allocation's unmet demand and top-country share.
+
+    Parameters
+    ----------
+    G
+        From :func:`geosource.graph_from_layers`; built once, never per scenario.
+    layers
+        The baseline layers (``None``: the layers the graph carries).
+    scenarios
+        Built-in names, scenario files or :class:`~geosource.scenarios.Scenario` objects;
+        ``None`` is the baseline.
+    minerals, buyers
+        Mineral ids or aliases, and buyers (countries or demand-centre ids).
+    as_of
+        Date for export controls (default: today, or each scenario's date).
+    demand_t
+        Also allocate this demand to each buyer, every other buyer competing
+        (:func:`geosource.allocate`).
+    executor, scheduler
+        ``"serial"`` or ``"dask"`` (a local cluster, or the scheduler at ``scheduler``), as in
+        :func:`monte_carlo`; the results are identical.
+    progress
+        Called as ``progress(done, total)`` after each task.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``scenario`` (``baseline`` for ``None``), ``mineral``, ``buyer``, ``options``,
+        the best option's ``mine_id``, ``mine_country``, ``plant_id``, ``plant_country``,
+        ``distance_km``, ``exposure``, ``score`` and ``passages``; with ``demand_t`` also
+        ``unmet_t`` and ``top_country_share`` (processing stage).
 
     Examples
     --------
@@ -73,6 +104,8 @@ def sweep(  # noqa: PLR0913 (public entry point: keyword-only options)
     ...              as_of="2025-06-30")
     >>> list(s["scenario"])
     ['baseline', 'red-sea-closure']
+    >>> list(s.columns[:4])
+    ['scenario', 'mineral', 'buyer', 'options']
     """
 
     _check_executor(executor, scheduler)
@@ -322,6 +355,12 @@ def monte_carlo(  # noqa: PLR0913 (public entry point: keyword-only options)
 
     Parameters
     ----------
+    G
+        From :func:`geosource.graph_from_layers`; built once, never per draw.
+    layers
+        The baseline layers (``None``: the layers the graph carries).
+    mineral, to
+        As in :func:`geosource.sourcing_paths` (one mineral, one buyer).
     n, seed
         Number of draws (1 to ``MAX_DRAWS``, 10^9) and the seed. Draws are made in chunks, so
         memory grows with the distinct combinations of events, not with ``n``.
@@ -332,6 +371,8 @@ def monte_carlo(  # noqa: PLR0913 (public entry point: keyword-only options)
         it applies in a draw (e.g. ``{"china-ga-ge-ban-us": 0.3}``).
     outages
         Facility id -> probability it is offline in a draw.
+    as_of
+        Date for export controls (default: today).
     demand_t
         Also allocate this demand in every distinct combination, with every other buyer of the
         demand layer competing for the same capacity (:func:`geosource.allocate_world`), and
@@ -340,12 +381,24 @@ def monte_carlo(  # noqa: PLR0913 (public entry point: keyword-only options)
     score_threshold
         A buyer is "without a good option" in a draw when no option scores below this (default:
         the undisrupted best score × 1.25).
+    include_development
+        Also count facilities under construction or in development.
     executor, scheduler
         ``"serial"`` (in process) or ``"dask"``: a LocalCluster of 2 workers that geosource
         starts and stops, or an existing scheduler at ``scheduler`` (``tcp://host:8786``).
         A scheduler that cannot be reached raises :class:`~geosource.errors.GeosourceError`
         within 5 s (at once when the connection is refused); so does a run whose workers are
         all lost (after 30 s without any).
+    progress
+        Called as ``progress(done, total)`` as the work advances.
+
+    Returns
+    -------
+    MonteCarloResult
+        ``options`` (per option: ``p_lost``, expected and 95th-percentile extra km, expected
+        exposure), ``summary`` (``draws``, ``combinations``, ``p_no_good_option`` and, with
+        ``demand_t``, the expected unmet demand) and ``events`` (each event's probability and
+        how often it was drawn). The same seed gives the same result, serial or on Dask.
 
     Examples
     --------
@@ -355,6 +408,8 @@ def monte_carlo(  # noqa: PLR0913 (public entry point: keyword-only options)
     ...                    closures={"malacca": 0.1}, as_of="2025-06-30")
     >>> r.summary["draws"], 0 <= r.summary["p_no_good_option"] <= 1
     (200, True)
+    >>> r.summary["combinations"], r.events[["event", "probability"]].values.tolist()
+    (2, [['malacca', 0.1]])
     """
 
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_DRAWS:

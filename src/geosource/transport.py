@@ -167,6 +167,13 @@ class TransportParams:
     :meth:`from_frame`; constructing one validates the table and raises
     :class:`~geosource.errors.LayerError` listing every problem (file, row, field).
 
+    Parameters
+    ----------
+    table
+        Rows of the ``transport_params`` layer (text cells, as a CSV gives them, or typed).
+    file
+        The name problems are reported against.
+
     Examples
     --------
     >>> params = TransportParams.bundled()
@@ -423,7 +430,7 @@ _RATE_KEYS = ("sea", "land", "air", "sea:dry_bulk", "sea:container", "land:dry_b
 class Disruption:
     """Scenario parameters that raise transport cost and time; none can lower them.
 
-    Attributes
+    Parameters
     ----------
     name
         A label for reports.
@@ -607,6 +614,21 @@ def red_sea_2024(params: TransportParams | None = None) -> Disruption:
     ``closed_passages=["bab_el_mandeb"]``: the Cape diversion then adds its km and days (about
     7-14 days Asia-Europe).
 
+    Parameters
+    ----------
+    params
+        Where the war-risk premium comes from (default: the bundled, cited parameters).
+
+    Returns
+    -------
+    Disruption
+        Named ``red-sea-2024``, with its sources.
+
+    Raises
+    ------
+    KeyError
+        If ``params`` has no ``war_risk`` row for ``bab_el_mandeb``.
+
     Examples
     --------
     >>> d = red_sea_2024()
@@ -687,11 +709,12 @@ def transport_costs(
 
     Returns
     -------
-    DataFrame aligned to ``frame.index`` with :data:`TRANSPORT_COLUMNS`: ``cost_usd_per_t``
-    (USD per tonne of final product), ``days`` (legs in sequence), ``co2e_kg_per_t``, the same
-    per leg as tuples, each leg's cargo class, and an ``assumptions`` text per row;
-    ``attrs["assumptions"]`` records the parameter file, the rows used, what was not charged
-    for want of a row, and the disruption.
+    pandas.DataFrame
+        Aligned to ``frame.index`` with :data:`TRANSPORT_COLUMNS`: ``cost_usd_per_t`` (USD per
+        tonne of final product), ``days`` (legs in sequence), ``co2e_kg_per_t``, the same per
+        leg as tuples, each leg's cargo class, and an ``assumptions`` text per row;
+        ``attrs["assumptions"]`` records the parameter file, the rows used, what was not
+        charged for want of a row, and the disruption.
 
     Examples
     --------

@@ -89,8 +89,19 @@ FEOC = frozenset({"CHN", "RUS", "IRN", "PRK"})
 class WorldAllocation:
     """The result of :func:`allocate_world`.
 
-    Attributes
+    Tonnes of demand, supply and unmet demand are in the mineral's reference unit (``unit``);
+    :meth:`shortfalls` lists the buyers left short.
+
+    Parameters
     ----------
+    mineral, products
+        The mineral id and the final products shared out.
+    unit
+        The reference unit (``t LCE``, ``t REO``, ``t Ga``, ...).
+    as_of
+        The date for export controls, ISO format.
+    scenario
+        The scenario applied (``None``: the baseline).
     flows
         One row per chain that carries product: buyer, chain, countries, final product, tonnes
         of final product and of reference content, cost.
@@ -104,6 +115,27 @@ class WorldAllocation:
         Facilities at capacity (utilisation ≥ 99.9%): the constraints that bind.
     excluded
         Facilities left out because their capacity is unknown, with the number of chains lost.
+    status
+        ``met`` (every buyer supplied in full) or ``short``.
+    message
+        One sentence naming the buyers left short.
+    demand_source
+        The citations of the demand rows used.
+    unlisted
+        Balancing capacity added per country and stage (:func:`unlisted_capacity`).
+    offtakes
+        Documented offtakes honoured first: contracted and honoured reference content.
+    problem
+        What the programme was built from (chains, demand rows, capacities) and its optimum,
+        for checks and benchmarks.
+
+    Examples
+    --------
+    :func:`allocate_world` makes one (its example reads one); the first fields, in order:
+
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(WorldAllocation)][:8]
+    ['mineral', 'products', 'unit', 'as_of', 'scenario', 'flows', 'buyers', 'facilities']
     """
 
     mineral: str
@@ -196,6 +228,8 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     max_country_share
         ``(buyer, share)``: no one country may supply more than ``share`` of that buyer's
         demand at either stage (source, processing); see :func:`geosource.allocate`.
+    layers
+        Override the layers the graph carries.
     rationing
         How a scenario's shortfall is shared. ``"pro-rata"`` (default): first the largest share
         ``r`` such that every buyer keeps at least ``r`` of what it is supplied at baseline
@@ -213,6 +247,8 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     Returns
     -------
     WorldAllocation
+        Flows, per-buyer supply and shortfall, facility utilisation and the binding
+        constraints; never raises because demand cannot be met (``status`` says so).
 
     Examples
     --------
@@ -221,6 +257,10 @@ def allocate_world(  # noqa: PLR0913 (public entry point: keyword-only options)
     >>> w = gs.allocate_world(G, "rare_earths", as_of="2026-12-03")
     >>> bool((w.facilities["used_t"] <= w.facilities["capacity_t"] * (1 + 1e-6)).all())
     True
+    >>> w.unit, w.products, w.status
+    ('t REO', ('separated_oxide',), 'short')
+    >>> list(w.shortfalls().index)
+    ['ROW']
     """
 
     if rationing not in ("pro-rata", "cost"):
@@ -1295,6 +1335,20 @@ def compare_supply_mix(allocation: WorldAllocation, layers: Layers) -> pd.DataFr
     judge the model: a large gap says the model's capacities, costs or bans are not how the
     buyer is supplied today.
 
+    Parameters
+    ----------
+    allocation
+        A baseline :func:`allocate_world` result.
+    layers
+        The layers holding the ``supply_mix`` layer (e.g. :func:`geosource.load_layers`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``buyer``, ``supplier`` (ISO3 or ``OTHER``), ``published_share``,
+        ``model_share``, ``gap``, ``published_product``, ``period``, ``basis`` and
+        ``source``; buyers without published shares are left out.
+
     Examples
     --------
     >>> import geosource as gs
@@ -1303,6 +1357,8 @@ def compare_supply_mix(allocation: WorldAllocation, layers: Layers) -> pd.DataFr
     >>> mix = compare_supply_mix(w, gs.load_layers())
     >>> bool((mix.groupby("buyer")["published_share"].sum().round(6) == 1).all())
     True
+    >>> list(mix.columns[:5])
+    ['buyer', 'supplier', 'published_share', 'model_share', 'gap']
     """
     mix = layers.supply_mix
     mix = mix[mix["mineral"] == allocation.mineral]
@@ -1361,9 +1417,25 @@ def compare_supply_mix(allocation: WorldAllocation, layers: Layers) -> pd.DataFr
 def compare_allocations(base: WorldAllocation, after: WorldAllocation) -> dict[str, pd.DataFrame]:
     """What a scenario changes in a world allocation.
 
-    Returns ``{"buyers": ..., "facilities": ...}``: per buyer Δsupplied, Δunmet, Δ landed
-    freight (USD a year) and Δ FEOC share; per facility the tonnes before and after and whether
-    it ramps up, is cut back, is cut off or is new to the flows.
+    Parameters
+    ----------
+    base, after
+        Two results of :func:`allocate_world` for the same mineral and products, e.g. the
+        baseline and a scenario.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``"buyers"``: per buyer the demand, supplied and unmet before (``_base``) and after
+        (``_scenario``), ``delta_supplied``, ``delta_unmet``, ``delta_freight_usd`` (landed
+        freight, USD a year) and ``delta_feoc_share``. ``"facilities"``: per facility the
+        content tonnes before and after, ``delta_t`` and ``change`` (``ramps up``,
+        ``cut back``, ``cut off``, ``new`` or ``unchanged``).
+
+    Raises
+    ------
+    ValueError
+        If the two allocations are of different minerals or products.
 
     Examples
     --------
@@ -1372,8 +1444,11 @@ def compare_allocations(base: WorldAllocation, after: WorldAllocation) -> dict[s
     >>> base = gs.allocate_world(G, "rare_earths", as_of="2026-12-03")
     >>> ban = gs.allocate_world(G, "rare_earths", as_of="2026-12-03",
     ...                         scenario="china-ree-export-ban")
-    >>> d = compare_allocations(base, ban)["buyers"].set_index("buyer")
-    >>> bool(d.at["EU", "delta_unmet"] > 0)
+    >>> d = compare_allocations(base, ban)
+    >>> buyers = d["buyers"].set_index("buyer")
+    >>> bool(buyers["delta_unmet"].sum() > 0)  # the ban leaves the world short
+    True
+    >>> "cut back" in set(d["facilities"]["change"])
     True
     """
     if base.mineral != after.mineral or base.products != after.products:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -200,7 +201,8 @@ def country_shares(layers: Layers, mineral: str, stage: str) -> tuple[pd.Series,
                 parts = ofyear[~ofyear["country"].isin(["WLD", "ROW"])]
                 shares = (parts.set_index("country")["quantity"] / world).astype(float)
                 kind = "estimated" if ofyear["estimate"].any() else "reported"
-                return shares.sort_index(), f"USGS MCS 2025 {stage} {year} ({kind})"
+                src = str(ofyear.loc[ofyear["country"] == "WLD", "source"].iloc[0])
+                return shares.sort_index(), f"{_publication(src)} {stage} {year} ({kind})"
     share_rows = rows[(rows["unit"] == "share") & rows["quantity"].notna()]
     if len(share_rows):
         year = int(share_rows["year"].max())
@@ -210,6 +212,25 @@ def country_shares(layers: Layers, mineral: str, stage: str) -> tuple[pd.Series,
             f"IEA refining shares {year} (as quoted)",
         )
     return pd.Series(dtype=float), "no production figures"
+
+
+def _publication(source: str) -> str:
+    """A short name of the publication a production row cites (``USGS MCS 2026``).
+
+    Examples
+    --------
+    >>> _publication("U.S. Geological Survey, 2026, Mineral Commodity Summaries 2026 Data Release")
+    'USGS MCS 2026'
+    >>> _publication("IEA (2025), Global Critical Minerals Outlook 2025 dataset")
+    'IEA GCMO 2025'
+    """
+    usgs = re.search(r"Mineral Commodity Summaries (\d{4})", source)
+    if usgs:
+        return f"USGS MCS {usgs.group(1)}"
+    iea = re.search(r"Global Critical Minerals Outlook (\d{4})", source)
+    if iea:
+        return f"IEA GCMO {iea.group(1)}"
+    return source.split(",")[0][:60]
 
 
 #: Products whose concentration comes from the production layer's stage shares (USGS/IEA);

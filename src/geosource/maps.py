@@ -59,7 +59,7 @@ TILES = "OpenStreetMap"
 SOURCES = (
     "Facilities: operators' reports, filings and government releases, cited per facility "
     "(layers/README.md)",
-    "Production: USGS Mineral Commodity Summaries 2025 data release; IEA Global Critical "
+    "Production: USGS Mineral Commodity Summaries 2025 and 2026 data releases; IEA Global Critical "
     "Minerals Outlook refining shares",
     "Governance: World Bank Worldwide Governance Indicators (2024 update)",
     "Export controls: MOFCOM/GAC announcements and national notices, cited per measure",

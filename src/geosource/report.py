@@ -762,9 +762,9 @@ def _page(cfg: ReportConfig, summary: str, world: str, sections: list[str]) -> s
         '<a href="manifest.json">manifest</a> (checksums, config, scenarios).</p>'
         + world
         + "\n".join(sections)
-        + "<hr><p><small>Sources: bundled geosource layers (USGS MCS 2025, World Bank WGI, "
-        "MOFCOM announcements, EIA, UNCTAD, Natural Earth, searoute/MARNET); every row used "
-        'is cited in <a href="citations.html">citations</a>; methods in '
+        + "<hr><p><small>Sources: bundled geosource layers (USGS MCS 2025 and 2026, IEA, "
+        "World Bank WGI, MOFCOM announcements, EIA, UNCTAD, Natural Earth, searoute/MARNET); "
+        'every row used is cited in <a href="citations.html">citations</a>; methods in '
         f'<a href="methods.html">methods</a>. geosource {html.escape(_package_version())}.'
         "</small></p>"
     )

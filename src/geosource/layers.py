@@ -32,6 +32,8 @@ __all__ = [
     "LAYER_KINDS",
     "Layers",
     "bundled_layers_dir",
+    "layer_files",
+    "layer_ids",
     "layer_summary",
     "load_boundaries",
     "load_layers",
@@ -129,6 +131,39 @@ class Layers:
     def __repr__(self) -> str:
         parts = ", ".join(f"{name}={len(frame)}" for name, frame in self)
         return f"Layers({parts})"
+
+
+def layer_files(directory: str | os.PathLike[str] | None = None) -> dict[str, Path]:
+    """The file :func:`load_layers` reads for each layer, in ``directory`` or the bundled one.
+
+    Examples
+    --------
+    >>> layer_files()["facilities"].name
+    'facilities.csv'
+    """
+    root = Path(directory) if directory is not None else bundled_layers_dir()
+    return {kind: root / name for kind, name in _BUNDLED_FILES.items()}
+
+
+def layer_ids(kind: str, directory: str | os.PathLike[str] | None = None) -> frozenset[str]:
+    """The ``id`` column of a layer's file, read as it is (no validation): a quick look-up of
+    names (demand centres, chokepoints) without loading the layers. Empty when the file
+    cannot be read or has no ``id`` column.
+
+    Examples
+    --------
+    >>> "ind-chennai" in layer_ids("demand_centres")
+    True
+    >>> "malacca" in layer_ids("chokepoints")
+    True
+    """
+    path = layer_files(directory)[kind]
+    try:
+        ids = pd.read_csv(path, dtype=str, usecols=["id"], encoding="utf-8-sig")["id"]
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        log.debug("%s: ids not read (%s)", path, exc)
+        return frozenset()
+    return frozenset(ids.dropna().str.strip())
 
 
 def load_layers(directory: str | os.PathLike[str] | None = None) -> Layers:

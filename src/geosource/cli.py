@@ -528,11 +528,16 @@ def _graph(scenario: Any, no_cache: bool) -> tuple[Layers, Any, Any]:
     before the graph is built; from the disk cache unless ``--no-cache``."""
     import geosource as gs
 
-    layers = _layers(no_cache)
-    if scenario is not None:
-        scenario.check(layers)
-    G = graph_from_layers(layers) if no_cache else cached_graph()
-    layers = G.graph["layers"]
+    if no_cache:
+        layers = load_layers()
+        if scenario is not None:
+            scenario.check(layers)
+        G = graph_from_layers(layers)
+    else:  # read in a blink: the scenario is checked against the graph's own layers
+        G = cached_graph()
+        layers = G.graph["layers"]
+        if scenario is not None:
+            scenario.check(layers)
     applied = gs.apply_scenario(G, layers, scenario) if scenario is not None else None
     return layers, G, applied
 
@@ -1031,10 +1036,9 @@ def invest_cmd(
         raise ValueError("--candidates: give facility ids, id+id pairs or a group (africa)")
     _check_buyers(who, "--buyers")
     scs = [_scenario(s) for s in (scenario or ["china-ree-export-ban"])]
-    layers = _layers(no_cache)
+    layers, G, _ = _graph(None, no_cache)
     for sc in scs:
         sc.check(layers)
-    layers, G, _ = _graph(None, no_cache)
     v = gs.project_value(
         G,
         names,

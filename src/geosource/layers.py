@@ -170,6 +170,8 @@ def load_layers(directory: str | os.PathLike[str] | None = None) -> Layers:
     """Load the bundled, cited layers (or the same set of files from ``directory``).
 
     Every layer is validated; a bundled layer that fails is a bug and raises ``LayerError``.
+    The layers are loaded once per process and read again when a file changes (its size or
+    modification time); the command line also keeps them on disk (``geosource._cache``).
 
     Examples
     --------
@@ -180,11 +182,24 @@ def load_layers(directory: str | os.PathLike[str] | None = None) -> Layers:
     ['gallium', 'germanium', 'graphite', 'lithium', 'rare_earths']
     """
     root = Path(directory) if directory is not None else bundled_layers_dir()
-    return _load_cached(str(root.resolve())).copy()
+    return _load_cached(str(root.resolve()), _stamp(root)).copy()
+
+
+def _stamp(root: Path) -> tuple[tuple[int, int], ...]:
+    """Size and modification time of each layer file: an edited file is read again."""
+    out = []
+    for path in layer_files(root).values():
+        try:
+            st = path.stat()
+        except OSError:
+            out.append((-1, -1))
+        else:
+            out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 @lru_cache(maxsize=4)
-def _load_cached(root: str) -> Layers:
+def _load_cached(root: str, stamp: tuple[tuple[int, int], ...]) -> Layers:
     base = Path(root)
     boundaries = _read_boundaries(base / _BUNDLED_FILES["boundaries"])
     frames: dict[str, pd.DataFrame] = {"boundaries": boundaries}

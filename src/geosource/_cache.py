@@ -315,7 +315,8 @@ def _read(path: Path, key: str, kind: type) -> Any:
         with path.open("rb") as f, _no_gc():
             fmt, stored_key, obj = pickle.load(f)
     except Exception as exc:  # a truncated or foreign pickle can raise almost anything
-        log.debug("cache entry %s cannot be read (%s: %s); rebuilding it", path, type(exc), exc)
+        reason = f"{type(exc).__name__}: {exc}"
+        log.debug("cache entry %s cannot be read (%s); rebuilding it", path, reason)
         with contextlib.suppress(OSError):
             path.unlink()
         return None
@@ -335,7 +336,7 @@ def _write(path: Path, key: str, obj: Any) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with atomic_path(path) as tmp, tmp.open("wb") as f:
             pickle.dump((CACHE_FORMAT, key, obj), f, protocol=pickle.HIGHEST_PROTOCOL)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+    except Exception as exc:  # no folder, no space, an object pickle refuses: no cache
         log.debug("no cache written to %s (%s: %s)", folder, type(exc).__name__, exc)
         return
     log.debug("cache write: %s", path)

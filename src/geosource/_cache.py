@@ -45,10 +45,10 @@ from typing import Any
 
 import networkx as nx
 
-from . import __version__
 from ._engine import Engine, adopt, engine_for
 from ._files import atomic_path
 from ._files import sha256 as file_sha256
+from ._version import __version__
 from .layers import Layers, bundled_layers_dir, layer_files, load_layers
 from .network import NetworkOptions, graph_from_layers
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
 import pytest
 
 import geosource as gs
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every command of the suite caches layers and graphs in one temporary folder, never in
+    the user's cache folder; later commands find what earlier ones built."""
+    folder = tmp_path_factory.mktemp("geosource-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GEOSOURCE_CACHE_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

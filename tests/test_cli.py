@@ -53,6 +53,8 @@ COMMANDS = [
     ["layers", "show"],
     ["layers", "validate"],
     ["demo"],
+    ["cache", "info"],
+    ["cache", "clear"],
 ]
 
 

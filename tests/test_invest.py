@@ -212,6 +212,8 @@ def test_the_ranking_is_deterministic(G, bundled):
 
 def test_deltas_are_the_difference_of_two_world_allocations_run_by_hand(G, layers, bundled):
     base = gs.allocate_world(G, "rare_earths", as_of=DAY, scenario=BAN)
+    # pro-rata rationing keeps shares of the allocation before the candidate
+    before = gs.allocate_world(G, "rare_earths", as_of=DAY)
     # the candidate online, the balancing capacity the baseline's
     Gu = with_unlisted(G, "rare_earths", year=2026)
     fac = Gu.graph["layers"].facilities.copy()
@@ -223,6 +225,7 @@ def test_deltas_are_the_difference_of_two_world_allocations_run_by_hand(G, layer
         scenario=BAN,
         unlisted=False,
         layers=Gu.graph["layers"].replace(facilities=fac),
+        reference=before,
     )
     d = bundled.deltas.set_index(["candidate", "scenario", "buyer"])
     diff = gs.compare_allocations(base, after)["buyers"].set_index("buyer")

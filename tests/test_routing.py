@@ -239,8 +239,9 @@ def test_malacca_alternative(G):
 
 
 def test_closure_results_are_cached_not_rebuilt(G):
-    from geosource.routing import cache_info
+    from geosource.routing import cache_info, clear_routing_cache
 
+    clear_routing_cache(G)  # a fresh engine: earlier tests may have filled its bounded caches
     gs.route_matrix(G, ["port:CNSHA"], ["port:NLRTM"], closed_passages=["suez"])
     before = cache_info(G)
     gs.route_matrix(G, ["port:CNTAO"], ["port:DEHAM"], closed_passages=["suez"])

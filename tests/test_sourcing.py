@@ -294,9 +294,10 @@ def test_same_answer_under_different_hash_seeds(tmp_path):
 
 def test_supply_concentration_matches_the_layer(layers):
     prod = layers.production
-    rows = prod[
-        (prod["mineral"] == "graphite") & (prod["stage"] == "mining") & (prod["year"] == 2024)
-    ]
+    graphite = prod[(prod["mineral"] == "graphite") & (prod["stage"] == "mining")]
+    newest = int(graphite.loc[graphite["country"] == "WLD", "year"].max())
+    assert newest >= 2025, "the newest USGS edition is read"
+    rows = graphite[graphite["year"] == newest]
     world = rows.loc[rows["country"] == "WLD", "quantity"].item()
     shares = rows[~rows["country"].isin(["WLD", "ROW"])].set_index("country")["quantity"] / world
     c = gs.supply_concentration(layers, "graphite", "mining")

@@ -22,6 +22,7 @@ __all__ = [
     "Engine",
     "Masked",
     "Weight",
+    "adopt",
     "engine_for",
     "forget",
     "peek",
@@ -311,3 +312,12 @@ def engine_for(G: nx.MultiDiGraph) -> Engine:
         eng = Engine(G)
         _ENGINES[G] = eng
     return eng
+
+
+def adopt(G: nx.MultiDiGraph, eng: Engine) -> bool:
+    """Keep ``eng`` as the compiled copy of ``G`` (one stored and read back with it); False,
+    and nothing kept, when it does not match ``G``."""
+    if eng.signature != _signature(G) or len(eng.nodes) != len(G):
+        return False
+    _ENGINES[G] = eng
+    return True

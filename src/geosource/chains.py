@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
@@ -72,6 +72,7 @@ __all__ = [
     "buyer_centres",
     "buyer_queries",
     "chains",
+    "check_buyer",
     "facility_capacity",
     "facility_products",
     "layers_of",
@@ -209,13 +210,7 @@ def buyer_centres(layers: Layers, to: str, mineral: str) -> tuple[str, pd.DataFr
     if to in set(dem["id"]):
         rows = dem[dem["id"] == to]
         return str(rows["country"].iloc[0]), rows
-    try:
-        iso3 = normalize_country(to)
-    except ValueError as exc:
-        raise ValueError(
-            f"{exc} `to` takes a country (name, alpha-2 or alpha-3) or a demand-centre id "
-            f"({', '.join(sorted(dem['id'])[:5])}, ...)"
-        ) from None
+    iso3 = _buyer_country(to, dem["id"])
     rows = dem[dem["country"] == iso3]
     if rows.empty:
         have = ", ".join(sorted(dem["country"].unique()))
@@ -227,6 +222,35 @@ def buyer_centres(layers: Layers, to: str, mineral: str) -> tuple[str, pd.DataFr
     if wants.any():
         rows = rows[wants]
     return iso3, rows
+
+
+def _buyer_country(to: str, centre_ids: Iterable[str]) -> str:
+    try:
+        return normalize_country(to)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} `to` takes a country (name, alpha-2 or alpha-3) or a demand-centre id "
+            f"({', '.join(sorted(centre_ids)[:5])}, ...)"
+        ) from None
+
+
+def check_buyer(to: str, centre_ids: Collection[str]) -> None:
+    """Raise ``ValueError`` unless ``to`` names a buyer: a bloc (``EU``), one of the
+    demand-centre ids ``centre_ids``, or a country. A quick check before any layer is loaded;
+    whether a country has a demand centre is for :func:`buyer_queries` to say.
+
+    Examples
+    --------
+    >>> check_buyer("India", {"ind-chennai"})
+    >>> check_buyer("ind-chennai", {"ind-chennai"})
+    >>> check_buyer("Indai", {"ind-chennai"})
+    Traceback (most recent call last):
+    ...
+    ValueError: 'Indai' is not a country. Did you mean 'IND' (India)? ...
+    """
+    if str(to).strip().lower() in _BLOC_NAMES or to in centre_ids:
+        return
+    _buyer_country(to, centre_ids)
 
 
 #: Buyers that are blocs: their members' demand centres, each scored with its own country.

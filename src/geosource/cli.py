@@ -21,6 +21,7 @@ import click
 import typer
 from typer.core import TyperCommand
 
+from ._cache import cache_dir, cache_entries, cached_graph, cached_layers, clear_cache
 from ._config import EXECUTORS, check_demand_t, check_scheduler, read_config, validate_config
 from ._files import (
     atomic_folder,
@@ -31,8 +32,10 @@ from ._files import (
     write_text,
 )
 from ._schemas import SPECS
+from .chains import check_buyer
 from .errors import GeosourceError, LayerError
-from .layers import Layers
+from .layers import Layers, layer_ids, load_layers
+from .network import graph_from_layers
 from .sweeps import check_scheduler_reachable
 
 
@@ -106,6 +109,30 @@ _LAYER_SUFFIXES = (".csv", ".gpkg", ".geojson", ".json", ".parquet", ".geoparque
 _RESULT_SUFFIXES = (".gpkg", ".parquet", ".csv", ".geojson")
 _CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 
+_NoCache = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Load the layers and build the route graph afresh, without reading or writing "
+        "the cache (see `geosource cache info`).",
+    ),
+]
+
+
+def _layers(no_cache: bool) -> Layers:
+    """The bundled layers: from the disk cache unless ``--no-cache``."""
+    return load_layers() if no_cache else cached_layers()
+
+
+def _check_buyers(values: list[str], option: str = "--to") -> None:
+    """Every buyer a country, a bloc or a demand-centre id, before anything is loaded."""
+    ids = layer_ids("demand_centres")
+    for value in values:
+        try:
+            check_buyer(value, ids)
+        except ValueError as exc:
+            raise ValueError(f"{option}: {exc}") from None
+
 
 _TABLE = [
     "rank",
@@ -145,16 +172,16 @@ def _pandas_display() -> None:
 
 
 @layers_app.command("list", cls=_Command)
-def layers_list() -> None:
+def layers_list(no_cache: _NoCache = False) -> None:
     """List the bundled layers with their row counts and what one row is.
 
     Example: geosource layers list
     """
     from ._schemas import SPECS
     from .coverage import layer_coverage
-    from .layers import bundled_layers_dir, load_layers
+    from .layers import bundled_layers_dir
 
-    layers = load_layers()
+    layers = _layers(no_cache)
     typer.echo(f"bundled layers in {bundled_layers_dir()}")
     for name, frame in layers:
         typer.echo(f"  {name:<16} {len(frame):>5} rows   one row is {SPECS[name].doc}")
@@ -221,19 +248,19 @@ def layers_show(
     columns: Annotated[
         str | None, typer.Option(help="Comma-separated columns to show (default: key ones).")
     ] = None,
+    no_cache: _NoCache = False,
 ) -> None:
     """Print a bundled layer as a table.
 
     Example: geosource layers show facilities --mineral gallium
     """
-    from .layers import load_layers
     from .minerals import normalize_mineral
 
     names = [*_KINDS, "boundaries"]
     if name not in names:
         raise click.UsageError(f"no layer {name!r}; layers are: {', '.join(names)}")
     key = normalize_mineral(mineral) if mineral is not None else None
-    frame = load_layers()[name]
+    frame = _layers(no_cache)[name]
     if key is not None:
         if "mineral" in frame.columns:
             frame = frame[frame["mineral"] == key]
@@ -326,6 +353,7 @@ def demo(
     as_of: Annotated[
         str | None, typer.Option(help="Date for export controls (default: today).")
     ] = None,
+    no_cache: _NoCache = False,
 ) -> None:
     """Run the main job on the bundled data: layers, route graph, ranked sourcing options.
 
@@ -337,8 +365,6 @@ def demo(
 
     import geosource as gs
 
-    from .layers import load_layers
-
     if as_of is None:
         import datetime as dt
 
@@ -346,16 +372,13 @@ def demo(
     validate_config({"mineral": ["lithium"], "to": ["IND"], "as_of": as_of}, "sourcing")
     check_output_folder(out, "demo", replace=False)
     t0 = time.perf_counter()
-    layers = load_layers()
+    layers, G, _ = _graph(None, no_cache)
     _pandas_display()
     _print_layer_summary(layers)
-
-    t = time.perf_counter()
-    G = gs.graph_from_layers(layers)
     typer.echo(
         f"\nroute graph: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges "
-        f"(built in {time.perf_counter() - t:.2f} s; searoute MARNET, {G.graph['sea_nodes_merged']}"
-        " antimeridian duplicates merged, Northwest Passage closed)"
+        f"(layers and graph ready in {time.perf_counter() - t0:.2f} s; searoute MARNET, "
+        f"{G.graph['sea_nodes_merged']} antimeridian duplicates merged, Northwest Passage closed)"
     )
     for a, b, closed in [("CNSHA", "NLRTM", ()), ("CNSHA", "NLRTM", ("suez", "bab_el_mandeb"))]:
         r = gs.shortest_path(G, f"port:{a}", f"port:{b}", closed_passages=closed)
@@ -450,6 +473,7 @@ class _Query:
     def check(cls, args: dict[str, Any], weights: Path | None = None) -> _Query:
         """Check every option at once (one line naming each bad one), then the weights file."""
         checked = validate_config(args, "sourcing")
+        _check_buyers(checked["to"])
         w = _weights(weights)
         objective = checked.pop("objective", None)
         if objective is not None:
@@ -499,15 +523,21 @@ def _scenario(value: str | None) -> Any:
         raise ValueError(f"{value}: {exc}") from None
 
 
-def _graph(scenario: Any) -> tuple[Any, Any, Any]:
+def _graph(scenario: Any, no_cache: bool) -> tuple[Layers, Any, Any]:
     """Layers, graph and (optionally) the applied scenario, its ids checked against the layers
-    before the graph is built."""
+    before the graph is built; from the disk cache unless ``--no-cache``."""
     import geosource as gs
 
-    layers = gs.load_layers()
-    if scenario is not None:
-        scenario.check(layers)
-    G = gs.graph_from_layers(layers)
+    if no_cache:
+        layers = load_layers()
+        if scenario is not None:
+            scenario.check(layers)
+        G = graph_from_layers(layers)
+    else:  # read in a blink: the scenario is checked against the graph's own layers
+        G = cached_graph()
+        layers = G.graph["layers"]
+        if scenario is not None:
+            scenario.check(layers)
     applied = gs.apply_scenario(G, layers, scenario) if scenario is not None else None
     return layers, G, applied
 
@@ -603,6 +633,7 @@ def paths_cmd(
         Path | None, typer.Option("--output", "-o", help="Write .gpkg, .parquet, .csv, .geojson.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    no_cache: _NoCache = False,
 ) -> None:
     """Ranked sourcing options for a mineral and a buyer.
 
@@ -631,7 +662,7 @@ def paths_cmd(
     sc = _scenario(scenario)
     if output is not None:
         check_output_file(output, _RESULT_SUFFIXES, "results")
-    _, G, applied = _graph(sc)
+    _, G, applied = _graph(sc, no_cache)
     frame = _paths(G, applied, q)
     _print_warnings(frame)
     if as_json:
@@ -688,6 +719,7 @@ def map_cmd(
         bool,
         typer.Option(help="Inline Leaflet so the map opens without a network (tiles aside)."),
     ] = False,
+    no_cache: _NoCache = False,
 ) -> None:
     """A Folium map of ranked options (with --to) or of the layers of one mineral.
 
@@ -719,10 +751,10 @@ def map_cmd(
         check_output_file(png, (".png",), "PNG")
     if not to:
         _save_map(
-            gs.map_layers(gs.load_layers(), q.minerals[0], self_contained=self_contained), output
+            gs.map_layers(_layers(no_cache), q.minerals[0], self_contained=self_contained), output
         )
     else:
-        layers, G, applied = _graph(sc)
+        layers, G, applied = _graph(sc, no_cache)
         frame = _paths(G, applied, q)
         _print_warnings(frame)
         _save_map(gs.map_paths(frame, layers, self_contained=self_contained), output)
@@ -772,6 +804,7 @@ def compare_cmd(
     ] = None,
     map_file: Annotated[Path | None, typer.Option("--map", help="Comparison map (.html).")] = None,
     objective: _Objective = None,
+    no_cache: _NoCache = False,
 ) -> None:
     """What a scenario changes: one verdict per buyer and mineral (leading with the change in
     landed cost, days and km), and the differences.
@@ -786,7 +819,7 @@ def compare_cmd(
         check_output_file(output, (".csv",), "diff table")
     if map_file is not None:
         check_output_file(map_file, (".html",), "map")
-    _, G, applied = _graph(sc)
+    _, G, applied = _graph(sc, no_cache)
     day = q.options["as_of"]
     base_w = q.weights or gs.Weights()
     # the scenario's own weights on top of the user's: the comparison shows what the
@@ -834,6 +867,7 @@ def allocate_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="With --world: buyers table (.csv).")
     ] = None,
+    no_cache: _NoCache = False,
 ) -> None:
     """Meet a demand at least landed cost under capacities (and a per-country cap), or share
     capacity among every buyer (--world) and see who is short.
@@ -861,7 +895,7 @@ def allocate_cmd(
                 raise click.UsageError(
                     f"--world allocates every buyer's demand from the demand layer; drop {flag}"
                 )
-        _allocate_world(mineral[0], scenario, as_of, output)
+        _allocate_world(mineral[0], scenario, as_of, output, no_cache)
         return
     if output is not None:
         raise click.UsageError("-o is for --world; allocate for one buyer prints its flows")
@@ -876,7 +910,7 @@ def allocate_cmd(
             f"max_country_share must be in [0, 1] (a share of the demand), got {max_country_share}"
         )
     sc = _scenario(scenario)
-    layers, G, _ = _graph(sc)
+    layers, G, _ = _graph(sc, no_cache)
     a = gs.allocate(
         G,
         layers,
@@ -912,7 +946,7 @@ def allocate_cmd(
 
 
 def _allocate_world(
-    mineral: str, scenario: str | None, as_of: str | None, output: Path | None
+    mineral: str, scenario: str | None, as_of: str | None, output: Path | None, no_cache: bool
 ) -> None:
     """``allocate --world``: every buyer at once; the scenario against the baseline."""
     import geosource as gs
@@ -921,7 +955,7 @@ def _allocate_world(
     if output is not None:
         check_output_file(output, (".csv",))
     sc = _scenario(scenario)
-    layers, G, _ = _graph(None)
+    layers, G, _ = _graph(None, no_cache)
     mid = q.minerals[0]
     base = gs.allocate_world(G, mid, as_of=q.options["as_of"])
     _pandas_display()
@@ -980,6 +1014,7 @@ def invest_cmd(
         Path | None,
         typer.Option("--map", help="Map of the candidates coloured by value (.html)."),
     ] = None,
+    no_cache: _NoCache = False,
 ) -> None:
     """Rank candidate mines and plants by what bringing each online does for the buyers'
     unmet demand, concentration, FEOC share and freight, under the baseline and scenarios.
@@ -999,11 +1034,11 @@ def invest_cmd(
     who = [b.strip() for b in buyers.split(",") if b.strip()]
     if not names:
         raise ValueError("--candidates: give facility ids, id+id pairs or a group (africa)")
+    _check_buyers(who, "--buyers")
     scs = [_scenario(s) for s in (scenario or ["china-ree-export-ban"])]
-    layers = gs.load_layers()
+    layers, G, _ = _graph(None, no_cache)
     for sc in scs:
         sc.check(layers)
-    G = gs.graph_from_layers(layers)
     v = gs.project_value(
         G,
         names,
@@ -1041,6 +1076,7 @@ def sweep_cmd(
         str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
     ] = None,
     executor: Annotated[str | None, typer.Option(help="serial or dask.")] = None,
+    no_cache: _NoCache = False,
 ) -> None:
     """Monte Carlo disruption draws: loss probability and extra distance per option.
 
@@ -1057,7 +1093,7 @@ def sweep_cmd(
     check_output_folder(output, "sweep")
     if cfg.get("executor") == "dask" and cfg.get("scheduler"):
         check_scheduler_reachable(cfg["scheduler"])
-    layers, G, _ = _graph(None)
+    layers, G, _ = _graph(None, no_cache)
     with tqdm(total=1, desc="combinations", unit="combo", disable=None, file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -1207,6 +1243,7 @@ def report_cmd(
         bool,
         typer.Option(help="Inline Leaflet in every map so they open without a network."),
     ] = False,
+    no_cache: _NoCache = False,
 ) -> None:
     """Write a batch report: index.html, maps, tables, charts and manifest.json.
 
@@ -1220,6 +1257,10 @@ def report_cmd(
 
     cfg = gs.ReportConfig.read(config)
     check_output_folder(output, "report")
+    _check_buyers(list(cfg.buyers), f"{config}: field `buyers`")
+    for entry in (*cfg.scenarios, *cfg.world):
+        _scenario(entry)
+    layers, G, _ = _graph(None, no_cache)
     steps = len(cfg.as_of) * (1 + len(cfg.minerals) * len(cfg.scenarios)) + len(cfg.minerals) * (
         len(cfg.world) + 1 if cfg.world else 0
     )
@@ -1229,8 +1270,56 @@ def report_cmd(
             bar.set_postfix_str(msg)
             bar.update(1)
 
-        index = gs.build_report(config, output, progress=progress, self_contained=self_contained)
+        index = gs.build_report(
+            config, output, G=G, layers=layers, progress=progress, self_contained=self_contained
+        )
     typer.echo(f"wrote {index} (open it in a browser)")
+
+
+cache_app = typer.Typer(
+    help="The disk cache of validated layers and route graphs.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info", cls=_Command)
+def cache_info_cmd() -> None:
+    """Print the cache folder and its entries with their sizes, newest first.
+
+    The folder is the user's cache folder, or GEOSOURCE_CACHE_DIR when set.
+
+    Example: geosource cache info
+    """
+    entries = cache_entries()
+    typer.echo(f"cache folder: {cache_dir()}")
+    for e in entries:
+        typer.echo(f"  {e.path.name}  {e.kind:<6} {_size(e.size):>9}  {e.modified:%Y-%m-%d %H:%M}")
+    total = sum(e.size for e in entries)
+    typer.echo(f"{len(entries)} entries, {_size(total)}")
+
+
+@cache_app.command("clear", cls=_Command)
+def cache_clear_cmd() -> None:
+    """Remove every cache entry (the next command loads and builds afresh).
+
+    Example: geosource cache clear
+    """
+    removed = clear_cache()
+    for e in removed:
+        typer.echo(f"removed {e.path} ({_size(e.size)})")
+    total = sum(e.size for e in removed)
+    typer.echo(f"removed {len(removed)} entries, {_size(total)}, from {cache_dir()}")
+
+
+def _size(n: int) -> str:
+    """Bytes as B, kB or MB (powers of 1000)."""
+    if n < 1000:
+        return f"{n} B"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f} kB"
+    return f"{n / 1_000_000:.1f} MB"
 
 
 def _print_layer_summary(layers: Layers) -> None:

@@ -32,6 +32,8 @@ __all__ = [
     "LAYER_KINDS",
     "Layers",
     "bundled_layers_dir",
+    "layer_files",
+    "layer_ids",
     "layer_summary",
     "load_boundaries",
     "load_layers",
@@ -170,11 +172,46 @@ class Layers:
         return f"Layers({parts})"
 
 
+def layer_files(directory: str | os.PathLike[str] | None = None) -> dict[str, Path]:
+    """The file :func:`load_layers` reads for each layer, in ``directory`` or the bundled one.
+
+    Examples
+    --------
+    >>> layer_files()["facilities"].name
+    'facilities.csv'
+    """
+    root = Path(directory) if directory is not None else bundled_layers_dir()
+    return {kind: root / name for kind, name in _BUNDLED_FILES.items()}
+
+
+def layer_ids(kind: str, directory: str | os.PathLike[str] | None = None) -> frozenset[str]:
+    """The ``id`` column of a layer's file, read as it is (no validation): a quick look-up of
+    names (demand centres, chokepoints) without loading the layers. Empty when the file
+    cannot be read or has no ``id`` column.
+
+    Examples
+    --------
+    >>> "ind-chennai" in layer_ids("demand_centres")
+    True
+    >>> "malacca" in layer_ids("chokepoints")
+    True
+    """
+    path = layer_files(directory)[kind]
+    try:
+        ids = pd.read_csv(path, dtype=str, usecols=["id"], encoding="utf-8-sig")["id"]
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        log.debug("%s: ids not read (%s)", path, exc)
+        return frozenset()
+    return frozenset(ids.dropna().str.strip())
+
+
 def load_layers(directory: str | os.PathLike[str] | None = None) -> Layers:
     """Load the bundled, cited layers (or the same set of files from ``directory``).
 
     Every layer is validated; a bundled layer that fails is a bug and raises ``LayerError``.
-    The files are read once per process; each call returns a copy that is safe to change.
+    The layers are loaded once per process and read again when a file changes (its size or
+    modification time); the command line also keeps them on disk (``geosource._cache``). Each
+    call returns a copy that is safe to change.
 
     Parameters
     ----------
@@ -200,11 +237,24 @@ def load_layers(directory: str | os.PathLike[str] | None = None) -> Layers:
     ['gallium', 'germanium', 'graphite', 'lithium', 'rare_earths']
     """
     root = Path(directory) if directory is not None else bundled_layers_dir()
-    return _load_cached(str(root.resolve())).copy()
+    return _load_cached(str(root.resolve()), _stamp(root)).copy()
+
+
+def _stamp(root: Path) -> tuple[tuple[int, int], ...]:
+    """Size and modification time of each layer file: an edited file is read again."""
+    out = []
+    for path in layer_files(root).values():
+        try:
+            st = path.stat()
+        except OSError:
+            out.append((-1, -1))
+        else:
+            out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 @lru_cache(maxsize=4)
-def _load_cached(root: str) -> Layers:
+def _load_cached(root: str, stamp: tuple[tuple[int, int], ...]) -> Layers:
     base = Path(root)
     boundaries = _read_boundaries(base / _BUNDLED_FILES["boundaries"])
     frames: dict[str, pd.DataFrame] = {"boundaries": boundaries}

@@ -37,7 +37,7 @@ from ._schemas import ID_PATTERN, TRANSPORT_UNITS
 from ._searoute import SEAROUTE_PASSAGES
 from ._validate import ValidationReport, validate_frame
 from .errors import LayerError, Problem
-from .layers import bundled_layers_dir, load_layers, validate_layer
+from .layers import bundled_layers_dir, layer_ids, load_layers, validate_layer
 from .minerals import PRODUCTS, attributed_tonnes
 
 __all__ = [
@@ -262,7 +262,7 @@ def _known_passages() -> frozenset[str]:
 
 @lru_cache(maxsize=2)
 def _passages_in(root: str) -> frozenset[str]:
-    return frozenset(load_layers(root).chokepoints["id"]) | frozenset(SEAROUTE_PASSAGES)
+    return layer_ids("chokepoints", root) | frozenset(SEAROUTE_PASSAGES)
 
 
 def _index(data: pd.DataFrame) -> dict[_Key, dict[str, Any]]:

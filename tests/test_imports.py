@@ -40,6 +40,7 @@ ORDER: tuple[str, ...] = (
     # the route graph and its engine
     "network",
     "routing",
+    "_cache",
     # per-leg figures, exposure and the score
     "transport",
     "objectives",
